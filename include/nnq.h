@@ -9,5 +9,12 @@
 #define NNQ_H
 
 #include "nnq/common.h"
+#include "nnq/io.h"
+#include "nnq/quant.h"
+#include "nnq/calib.h"
+#include "nnq/graph.h"
+#include "nnq/exec.h"
+#include "nnq/compress.h"
+#include "nnq/pipeline.h"
 
 #endif /* NNQ_H */

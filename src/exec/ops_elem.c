@@ -1,0 +1,6 @@
+/* ops_elem.c - operator family (see op.h). */
+#include "exec/op.h"
+
+const nnq_op_def nnq_ops_elem[] = {
+    {0},
+};
