@@ -83,7 +83,10 @@ const char *nnq_cpu_features_str(uint32_t f, char *buf, size_t bufsize) {
     for (size_t i = 0; i < NNQ_ARRAY_LEN(names); i++) {
         if (!(f & names[i].bit)) continue;
         int n = snprintf(buf + pos, bufsize - pos, "%s%s", pos ? " " : "", names[i].name);
-        if (n < 0 || (size_t)n >= bufsize - pos) break;
+        if (n < 0 || (size_t)n >= bufsize - pos) {
+            buf[pos] = '\0'; /* drop a partially written name */
+            break;
+        }
         pos += (size_t)n;
     }
     if (pos == 0) snprintf(buf, bufsize, "scalar");

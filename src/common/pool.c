@@ -139,9 +139,7 @@ void nnq_pool_free(nnq_pool *p) {
 size_t nnq_pool_threads(const nnq_pool *p) { return p ? p->nthreads : 1; }
 
 static void run_job(struct nnq_pool *p) {
-    /* Serial when there is no pool, a single thread, a single tile, or when
-     * called from inside a task (nested parallelism would deadlock). */
-    if (p->nthreads <= 1 || p->ntiles <= 1 || tls_in_worker) {
+    if (p->nthreads <= 1 || p->ntiles <= 1) {
         for (size_t t = 0; t < p->ntiles; t++) run_tile(p, t);
         return;
     }
@@ -163,7 +161,9 @@ void nnq_pool_parallelize_1d(nnq_pool *pool, nnq_task_1d_fn fn, void *ctx, size_
                              size_t tile) {
     if (range == 0) return;
     if (tile == 0) tile = 1;
-    if (!pool) {
+    /* Serial without a pool, and when called from inside a task: nested
+     * parallelism on the same pool would deadlock. */
+    if (!pool || tls_in_worker) {
         for (size_t s = 0; s < range; s += tile) fn(ctx, s, NNQ_MIN(tile, range - s));
         return;
     }
@@ -183,7 +183,7 @@ void nnq_pool_parallelize_2d(nnq_pool *pool, nnq_task_2d_fn fn, void *ctx, size_
     if (range_i == 0 || range_j == 0) return;
     if (tile_i == 0) tile_i = 1;
     if (tile_j == 0) tile_j = 1;
-    if (!pool) {
+    if (!pool || tls_in_worker) {
         for (size_t i = 0; i < range_i; i += tile_i)
             for (size_t j = 0; j < range_j; j += tile_j)
                 fn(ctx, i, j, NNQ_MIN(tile_i, range_i - i), NNQ_MIN(tile_j, range_j - j));
