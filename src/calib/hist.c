@@ -1,0 +1,376 @@
+/*
+ * hist.c - histogram calibrator: collection with pytorch-quantization's
+ * range growth (torch_hist path) and amax scoring by entropy, mse and
+ * percentile.  docs/calibration.md states each rule.
+ */
+#include "calib/calib_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+void calib_hist_free(calib_hist *h) {
+    nnq_free(h->counts);
+    nnq_free(h->edges);
+    memset(h, 0, sizeof *h);
+}
+
+/*
+ * torch.linspace(0, end, steps) in fp32 as torch 1.13's CPU kernel writes
+ * it with 8-lane vectors: 16-element blocks from the start, each 8-lane
+ * vector anchored at step * i0, the tail elements one by one.  Exact for
+ * steps - 1 a power of two (the default 2048 bins); see the docs.
+ */
+static void torch_linspace(float end, size_t steps, float *out) {
+    const float step = end / (float)(steps - 1);
+    const size_t half = steps / 2, nvec = steps / 16 * 16;
+    for (size_t i0 = 0; i0 < nvec; i0 += 8) {
+        float base = step * (float)i0;
+        for (size_t j = 0; j < 8; j++) out[i0 + j] = base + (float)j * step;
+    }
+    for (size_t k = nvec; k < steps; k++)
+        out[k] = k < half ? step * (float)k : end - step * (float)(steps - k - 1);
+}
+
+/* torch.arange(0, n * width, width) in fp32: double accumulation, vector
+ * blocks anchored at the fp32-rounded block start. */
+static void torch_arange(double width, size_t n, float *out) {
+    const size_t nvec = n / 16 * 16;
+    for (size_t i0 = 0; i0 < nvec; i0 += 8) {
+        float base = (float)(width * (double)i0);
+        for (size_t j = 0; j < 8; j++) out[i0 + j] = (float)((double)base + (double)j * width);
+    }
+    for (size_t k = nvec; k < n; k++) out[k] = (float)(width * (double)k);
+}
+
+nnq_status calib_hist_grow(calib_hist *h, float x_max, int num_bins, size_t max_bins, size_t ch) {
+    if (h->nbins == 0) {
+        size_t nb = (size_t)num_bins;
+        uint64_t *counts = nnq_calloc(nb, sizeof *counts);
+        float *edges = nnq_malloc((nb + 1) * sizeof *edges);
+        if (!counts || !edges) {
+            nnq_free(counts);
+            nnq_free(edges);
+            return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: %zu bins", nb);
+        }
+        torch_linspace(x_max, nb + 1, edges);
+        counts[0] = h->zeros_pending;
+        h->zeros_pending = 0;
+        h->counts = counts;
+        h->nbins = nb;
+        h->edges = edges;
+        h->n_edges = nb + 1;
+        return NNQ_STATUS_OK;
+    }
+    if (!(x_max > h->edges[h->n_edges - 1])) return NNQ_STATUS_OK;
+    const float width = h->edges[1] - h->edges[0];
+    const float nbf = ceilf(x_max / width);
+    const double n_edges_d = ceil((double)(x_max + width) / (double)width);
+    if (!(nbf <= (float)max_bins) || !(n_edges_d <= (double)max_bins + 2.0))
+        return nnq_error(NNQ_STATUS_LIMIT_EXCEEDED,
+                         "calib histogram: channel %zu: amax %g with bin width %g needs %.0f bins, "
+                         "more than max_bins %zu",
+                         ch, (double)x_max, (double)width, (double)nbf, max_bins);
+    const size_t nb = (size_t)nbf, ne = (size_t)n_edges_d;
+    if (nb < h->nbins || ne < 2)
+        return nnq_error(NNQ_STATUS_INTERNAL, "calib histogram: growth to %zu bins from %zu", nb,
+                         h->nbins);
+    uint64_t *counts = nnq_calloc(nb, sizeof *counts);
+    float *edges = nnq_malloc(ne * sizeof *edges);
+    if (!counts || !edges) {
+        nnq_free(counts);
+        nnq_free(edges);
+        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: %zu bins", nb);
+    }
+    /* pytorch-quantization keeps old counts in place: the bin width is fixed. */
+    memcpy(counts, h->counts, h->nbins * sizeof *counts);
+    torch_arange((double)width, ne, edges);
+    nnq_free(h->counts);
+    nnq_free(h->edges);
+    h->counts = counts;
+    h->nbins = nb;
+    h->edges = edges;
+    h->n_edges = ne;
+    return NNQ_STATUS_OK;
+}
+
+/* ---- binning ---- */
+
+typedef struct bin_task {
+    const calib_view *v;
+    size_t ch, tile, total;
+    calib_bin_params p;
+    uint32_t *sub; /* tiles x CALIB_SUBHIST x (nbins + 1) */
+    const calib_kernels *k;
+} bin_task;
+
+typedef struct bin_acc {
+    const bin_task *t;
+    uint32_t *sub;
+} bin_acc;
+
+static void bin_run(void *acc, const float *x, size_t n) {
+    bin_acc *a = acc;
+    a->t->k->bin(x, n, &a->t->p, a->sub);
+}
+
+static void bin_tile(void *ctx, size_t start, size_t count) {
+    const bin_task *t = ctx;
+    size_t tile_no = start / t->tile;
+    bin_acc a = {t, t->sub + tile_no * CALIB_SUBHIST * ((size_t)t->p.nbins + 1)};
+    calib_view_runs(t->v, t->ch, start, count, bin_run, &a);
+}
+
+/* Partial histograms are integer, so any tiling gives the same counts; the
+ * tile size still depends only on sizes to keep scratch bounded (<= 64 MiB). */
+static nnq_status hist_bin_channel(calib_hist *h, const calib_view *v, size_t ch, bool skip_zeros,
+                                   nnq_pool *pool) {
+    const size_t total = v->outer * v->inner;
+    const size_t per_tile = CALIB_SUBHIST * (h->nbins + 1) * sizeof(uint32_t);
+    size_t max_tiles = NNQ_MAX((size_t)1, ((size_t)64 << 20) / per_tile);
+    max_tiles = NNQ_MIN(max_tiles, (size_t)16);
+    size_t tile = NNQ_MAX((size_t)1 << 18, nnq_tile_count(total, max_tiles));
+    tile = NNQ_MIN(tile, (size_t)1 << 30);
+    const size_t ntiles = nnq_tile_count(total, tile);
+    size_t bytes;
+    if (!nnq_size_mul(ntiles, per_tile, &bytes))
+        return nnq_error(NNQ_STATUS_SIZE_OVERFLOW, "calib histogram: scratch for %zu tiles", ntiles);
+    uint32_t *sub = nnq_calloc(1, bytes);
+    if (!sub) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: %zu bytes scratch", bytes);
+    bin_task t = {v, ch, tile, total,
+                  {(float)h->nbins, h->edges[h->n_edges - 1], (uint32_t)h->nbins, skip_zeros},
+                  sub, calib_kernels_get()};
+    nnq_pool_parallelize_1d(pool, bin_tile, &t, total, tile);
+    const size_t stride = h->nbins + 1;
+    for (size_t s = 0; s < ntiles * CALIB_SUBHIST; s++)
+        for (size_t b = 0; b < h->nbins; b++) h->counts[b] += sub[s * stride + b];
+    nnq_free(sub);
+    return NNQ_STATUS_OK;
+}
+
+nnq_status calib_hist_collect(nnq_calib *c, const calib_view *v, const calib_minmax *stats,
+                              nnq_pool *pool) {
+    const nnq_calib_config *cfg = &c->cfg;
+    /* Check growth limits first so a failure leaves every channel untouched. */
+    for (size_t ch = 0; ch < c->channels; ch++) {
+        const calib_hist *h = &c->hist[ch];
+        float x_max;
+        uint32_t bits = stats[ch].absbits;
+        memcpy(&x_max, &bits, sizeof x_max);
+        if (h->nbins == 0 || !(x_max > h->edges[h->n_edges - 1])) continue;
+        float width = h->edges[1];
+        float nbf = ceilf(x_max / width);
+        if (!(nbf <= (float)cfg->max_bins))
+            return nnq_error(NNQ_STATUS_LIMIT_EXCEEDED,
+                             "calib histogram: channel %zu: amax %g with bin width %g needs %.0f "
+                             "bins, more than max_bins %zu",
+                             ch, (double)x_max, (double)width, (double)nbf, cfg->max_bins);
+    }
+    for (size_t ch = 0; ch < c->channels; ch++) {
+        calib_hist *h = &c->hist[ch];
+        float x_max;
+        uint32_t bits = stats[ch].absbits;
+        memcpy(&x_max, &bits, sizeof x_max);
+        if (x_max == 0.0f) {
+            /* All zeros: the reference's histc over [0, 0] cannot grow later,
+             * so the zeros wait for the first nonzero batch (bin 0). */
+            if (cfg->skip_zeros) continue;
+            if (h->nbins == 0) {
+                h->zeros_pending += v->outer * v->inner;
+                continue;
+            }
+        }
+        NNQ_TRY(calib_hist_grow(h, x_max, cfg->num_bins, cfg->max_bins, ch));
+        NNQ_TRY(hist_bin_channel(h, v, ch, cfg->skip_zeros, pool));
+    }
+    return NNQ_STATUS_OK;
+}
+
+/* ---- merge ---- */
+
+nnq_status calib_hist_merge(calib_hist *dst, const calib_hist *src, const nnq_calib_config *cfg,
+                            size_t ch) {
+    if (src->nbins == 0) {
+        dst->zeros_pending += src->zeros_pending;
+        if (dst->nbins) dst->counts[0] += dst->zeros_pending, dst->zeros_pending = 0;
+        return NNQ_STATUS_OK;
+    }
+    const float src_end = src->edges[src->n_edges - 1];
+    NNQ_TRY(calib_hist_grow(dst, src_end, cfg->num_bins, cfg->max_bins, ch));
+    if (dst->zeros_pending) dst->counts[0] += dst->zeros_pending, dst->zeros_pending = 0;
+    if (dst->nbins == src->nbins && dst->n_edges == src->n_edges &&
+        memcmp(dst->edges, src->edges, dst->n_edges * sizeof *dst->edges) == 0) {
+        for (size_t b = 0; b < src->nbins; b++) dst->counts[b] += src->counts[b];
+        return NNQ_STATUS_OK;
+    }
+    /* Different edges: each source bin moves whole to the bin holding its
+     * center, located with the collect rule. */
+    const float e = dst->edges[dst->n_edges - 1], nbf = (float)dst->nbins;
+    for (size_t b = 0; b < src->nbins; b++) {
+        if (!src->counts[b]) continue;
+        float center = (src->edges[b] + src->edges[b + 1]) / 2.0f;
+        size_t pos = center <= e ? (size_t)((center * nbf) / e) : dst->nbins - 1;
+        if (pos >= dst->nbins) pos = dst->nbins - 1;
+        dst->counts[pos] += src->counts[b];
+    }
+    return NNQ_STATUS_OK;
+}
+
+/* ---- scoring ---- */
+
+/* Divergences closer than this to the minimum count as ties (the reference
+ * then takes the largest candidate); it only absorbs rounding noise. */
+#define CALIB_KL_TIE 1e-12
+
+static double xlogx(double v) {
+    return v > 0.0 ? v * log(v) : 0.0;
+}
+
+/*
+ * TensorRT's KL search in the formulation of pytorch-quantization's
+ * _compute_amax_entropy, evaluated in O(nq) per candidate from prefix sums:
+ * KL = (sum r log r - sum r log d) / R + log(D / R), where r is the
+ * reference distribution (outliers folded into the last bin), d the
+ * expanded quantized one, R and D their totals.
+ */
+static nnq_status hist_entropy(const calib_hist *h, int nq, int stride, int start_bin, float *out) {
+    const size_t n = h->nbins;
+    double *ps = nnq_malloc((n + 1) * sizeof *ps);      /* prefix counts */
+    double *pl = nnq_malloc((n + 1) * sizeof *pl);      /* prefix b log b */
+    uint32_t *pn = nnq_malloc((n + 1) * sizeof *pn);    /* prefix nonzero bins */
+    if (!ps || !pl || !pn) {
+        nnq_free(ps), nnq_free(pl), nnq_free(pn);
+        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: entropy scratch");
+    }
+    ps[0] = pl[0] = 0.0;
+    pn[0] = 0;
+    for (size_t j = 0; j < n; j++) {
+        /* The reference replaces bin 0 (mostly exact zeros) by bin 1. */
+        double b = (double)h->counts[j == 0 && n > 1 ? 1 : j];
+        ps[j + 1] = ps[j] + b;
+        pl[j + 1] = pl[j] + xlogx(b);
+        pn[j + 1] = pn[j] + (b != 0.0);
+    }
+    const double total = ps[n];
+    double best = INFINITY;
+    size_t best_i = 0;
+    bool have = false, nan_seen = false;
+    for (size_t i = (size_t)start_bin; i <= n; i += (size_t)stride) {
+        if (i == 0) continue;
+        const double d_total = ps[i], outl = total - ps[i];
+        const double last = ps[i] - ps[i - 1];
+        double kl;
+        if (total == 0.0 || d_total == 0.0) {
+            kl = NAN;
+        } else if (last == 0.0 && outl > 0.0) {
+            kl = INFINITY;
+        } else {
+            double rlogd = 0.0, d_last = 0.0;
+            for (size_t g = 0; g < (size_t)nq; g++) {
+                size_t lo = (g * i + (size_t)nq - 1) / (size_t)nq;
+                size_t hi = ((g + 1) * i + (size_t)nq - 1) / (size_t)nq;
+                uint32_t cnt = pn[hi] - pn[lo];
+                if (!cnt) continue;
+                double s = ps[hi] - ps[lo];
+                double dv = s / (double)cnt;
+                rlogd += s * log(dv);
+                if (hi == i) d_last = dv;
+            }
+            if (outl > 0.0) rlogd += outl * log(d_last);
+            double rlogr = pl[i - 1] + xlogx(last + outl);
+            kl = (rlogr - rlogd) / total + log(d_total / total);
+            if (kl < 0.0) kl = 0.0; /* rounding below the true minimum 0 */
+        }
+        /* numpy's argmin over the reversed list: a NaN wins, else the
+         * minimum, ties resolved toward the larger candidate. */
+        if (isnan(kl)) {
+            nan_seen = true;
+            best_i = i;
+        } else if (!nan_seen && (!have || kl <= best + CALIB_KL_TIE)) {
+            if (!have || kl < best) best = kl;
+            best_i = i;
+        }
+        have = true;
+    }
+    nnq_free(ps), nnq_free(pl), nnq_free(pn);
+    *out = h->edges[best_i];
+    return NNQ_STATUS_OK;
+}
+
+static nnq_status hist_mse(const calib_hist *h, const nnq_calib_config *cfg, int stride,
+                           int start_bin, float *out) {
+    const size_t nc = h->n_edges - 1, n = h->nbins;
+    float *cen = nnq_malloc(n * sizeof *cen), *cnt = nnq_malloc(n * sizeof *cnt);
+    float *all = nnq_malloc(nc * sizeof *all);
+    if (!cen || !cnt || !all) {
+        nnq_free(cen), nnq_free(cnt), nnq_free(all);
+        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: mse scratch");
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < nc; k++) {
+        all[k] = (h->edges[k + 1] + h->edges[k]) / 2.0f;
+        /* Empty bins add exactly 0 to the reference's sum: skip them. */
+        if (k < n && h->counts[k]) {
+            cen[m] = all[k];
+            cnt[m++] = (float)h->counts[k];
+        }
+    }
+    const float bound = calib_bound(cfg), lo = cfg->is_unsigned ? 0.0f : -bound;
+    double best = INFINITY;
+    size_t best_i = (size_t)start_bin;
+    for (size_t i = (size_t)start_bin; i < nc; i += (size_t)stride) {
+        const float amax = all[i];
+        double err = 0.0;
+        for (size_t k = 0; k < m; k++) {
+            float d = calib_fake_quant(cen[k], amax, bound, lo) - cen[k];
+            err += (double)(d * d * cnt[k]);
+        }
+        if (err < best) best = err, best_i = i;
+    }
+    *out = all[best_i];
+    nnq_free(cen), nnq_free(cnt), nnq_free(all);
+    return NNQ_STATUS_OK;
+}
+
+/* numpy: cdf = cumsum(hist / total); idx = searchsorted(cdf, p / 100). */
+static float hist_percentile(const calib_hist *h, double percentile) {
+    uint64_t total = 0;
+    for (size_t k = 0; k < h->nbins; k++) total += h->counts[k];
+    const double target = percentile / 100.0;
+    double cdf = 0.0;
+    size_t idx = h->nbins;
+    for (size_t k = 0; k < h->nbins; k++) {
+        cdf += (double)h->counts[k] / (double)total;
+        if (cdf >= target) {
+            idx = k;
+            break;
+        }
+    }
+    if (idx >= h->n_edges) idx = h->n_edges - 1;
+    return h->edges[idx];
+}
+
+nnq_status calib_hist_amax(const calib_hist *h, const nnq_calib_config *cfg,
+                           const nnq_calib_amax_options *opt, float *amax) {
+    if (h->nbins == 0) {
+        /* Only zeros seen: every method of the reference returns 0. */
+        *amax = 0.0f;
+        return NNQ_STATUS_OK;
+    }
+    if ((size_t)opt->start_bin > h->nbins)
+        return nnq_error(NNQ_STATUS_OUT_OF_RANGE,
+                         "calib histogram: start_bin %d exceeds the histogram's %zu bins",
+                         opt->start_bin, h->nbins);
+    switch (opt->method) {
+    case NNQ_CALIB_METHOD_PERCENTILE: *amax = hist_percentile(h, opt->percentile); return NNQ_STATUS_OK;
+    case NNQ_CALIB_METHOD_MSE:
+        if ((size_t)opt->start_bin >= h->n_edges - 1)
+            return nnq_error(NNQ_STATUS_OUT_OF_RANGE,
+                             "calib histogram: mse start_bin %d leaves no candidate below %zu "
+                             "bin centers",
+                             opt->start_bin, h->n_edges - 1);
+        return hist_mse(h, cfg, opt->stride, opt->start_bin, amax);
+    default:
+        return hist_entropy(h, 1 << (cfg->num_bits - 1 + (cfg->is_unsigned ? 1 : 0)), opt->stride,
+                            opt->start_bin, amax);
+    }
+}

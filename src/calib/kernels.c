@@ -1,0 +1,79 @@
+/*
+ * kernels.c - scalar reference kernels of the calib layer and the run-time
+ * kernel table.
+ */
+#include "calib/calib_impl.h"
+
+#include <math.h>
+#include <string.h>
+
+static uint32_t float_bits(float x) {
+    uint32_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+void calib_minmax_ref(const float *x, size_t n, calib_minmax *acc) {
+    float mn = acc->mn, mx = acc->mx;
+    uint32_t ab = acc->absbits;
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+        uint32_t b = float_bits(v) & 0x7fffffffu;
+        ab = b > ab ? b : ab;
+    }
+    acc->mn = mn;
+    acc->mx = mx;
+    acc->absbits = ab;
+}
+
+void calib_bin_ref(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
+    const size_t stride = (size_t)p->nbins + 1;
+    for (size_t i = 0; i < n; i++) {
+        float a = fabsf(x[i]);
+        uint32_t pos = p->nbins; /* the discard bin */
+        if (a <= p->edge && !(p->skip_zeros && a == 0.0f)) {
+            pos = (uint32_t)((a * p->nbins_f) / p->edge);
+            if (pos >= p->nbins) pos = p->nbins - 1;
+        }
+        sub[(i % CALIB_SUBHIST) * stride + pos]++;
+    }
+}
+
+static const calib_kernels kernels_ref = {calib_minmax_ref, calib_bin_ref};
+#if !defined(NNQ_REFERENCE_ONLY)
+static const calib_kernels kernels_avx2 = {calib_minmax_avx2, calib_bin_avx2};
+#endif
+
+const calib_kernels *calib_kernels_get(void) {
+#if !defined(NNQ_REFERENCE_ONLY)
+    if (nnq_cpu_features() & NNQ_CPU_AVX2) return &kernels_avx2;
+#endif
+    return &kernels_ref;
+}
+
+float calib_rne(float x) {
+    return nearbyintf(x);
+}
+
+float calib_fake_quant(float x, float amax, float bound, float lo) {
+    if (amax <= 0x1p-24f) return 0.0f;
+    float scale = bound / amax;
+    float q = calib_rne(x * scale);
+    q = q < lo ? lo : q;
+    q = q > bound ? bound : q;
+    return q / scale;
+}
+
+void calib_view_runs(const calib_view *v, size_t c, size_t start, size_t count, calib_run_fn run,
+                     void *acc) {
+    size_t o = start / v->inner, i = start % v->inner;
+    while (count > 0) {
+        size_t len = NNQ_MIN(v->inner - i, count);
+        run(acc, v->x + (o * v->channels + c) * v->inner + i, len);
+        count -= len;
+        i = 0;
+        o++;
+    }
+}

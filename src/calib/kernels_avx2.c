@@ -1,0 +1,81 @@
+/*
+ * kernels_avx2.c - AVX2 versions of the calib kernels.  Integer results
+ * (counts, bit patterns) match kernels.c exactly: the bin index uses the
+ * same fp32 multiply-then-divide, which is correctly rounded in both.
+ */
+#include "calib/calib_impl.h"
+
+#include <immintrin.h>
+
+static float hmin(__m256 v) {
+    __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+static float hmax(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+static uint32_t hmax_u32(__m256i v) {
+    __m128i m = _mm_max_epu32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    m = _mm_max_epu32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = _mm_max_epu32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    return (uint32_t)_mm_cvtsi128_si32(m);
+}
+
+void calib_minmax_avx2(const float *x, size_t n, calib_minmax *acc) {
+    const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
+    __m256 mn0 = _mm256_set1_ps(acc->mn), mn1 = mn0;
+    __m256 mx0 = _mm256_set1_ps(acc->mx), mx1 = mx0;
+    __m256i ab0 = _mm256_set1_epi32((int)acc->absbits), ab1 = ab0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 a = _mm256_loadu_ps(x + i), b = _mm256_loadu_ps(x + i + 8);
+        mn0 = _mm256_min_ps(mn0, a);
+        mn1 = _mm256_min_ps(mn1, b);
+        mx0 = _mm256_max_ps(mx0, a);
+        mx1 = _mm256_max_ps(mx1, b);
+        ab0 = _mm256_max_epu32(ab0, _mm256_and_si256(_mm256_castps_si256(a), absmask));
+        ab1 = _mm256_max_epu32(ab1, _mm256_and_si256(_mm256_castps_si256(b), absmask));
+    }
+    acc->mn = hmin(_mm256_min_ps(mn0, mn1));
+    acc->mx = hmax(_mm256_max_ps(mx0, mx1));
+    acc->absbits = hmax_u32(_mm256_max_epu32(ab0, ab1));
+    calib_minmax_ref(x + i, n - i, acc);
+}
+
+void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
+    const size_t stride = (size_t)p->nbins + 1;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 nbf = _mm256_set1_ps(p->nbins_f), edge = _mm256_set1_ps(p->edge);
+    const __m256 zero = _mm256_setzero_ps();
+    const __m256i last = _mm256_set1_epi32((int)(p->nbins - 1));
+    const __m256i discard = _mm256_set1_epi32((int)p->nbins);
+    uint32_t *s0 = sub, *s1 = sub + stride, *s2 = sub + 2 * stride, *s3 = sub + 3 * stride;
+    uint32_t idx[8];
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + i), absmask);
+        __m256 ok = _mm256_cmp_ps(a, edge, _CMP_LE_OQ);
+        if (p->skip_zeros) ok = _mm256_andnot_ps(_mm256_cmp_ps(a, zero, _CMP_EQ_OQ), ok);
+        /* Out-of-range lanes may convert to garbage: they are blended away. */
+        __m256 t = _mm256_div_ps(_mm256_mul_ps(_mm256_and_ps(a, ok), nbf), edge);
+        __m256i pos = _mm256_min_epu32(_mm256_cvttps_epi32(t), last);
+        pos = _mm256_blendv_epi8(discard, pos, _mm256_castps_si256(ok));
+        _mm256_storeu_si256((__m256i *)idx, pos);
+        s0[idx[0]]++;
+        s1[idx[1]]++;
+        s2[idx[2]]++;
+        s3[idx[3]]++;
+        s0[idx[4]]++;
+        s1[idx[5]]++;
+        s2[idx[6]]++;
+        s3[idx[7]]++;
+    }
+    calib_bin_ref(x + i, n - i, p, sub);
+}
