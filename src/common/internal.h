@@ -27,6 +27,9 @@
  * The message should name the object, the value and the rule.
  */
 NNQ_INTERNAL nnq_status nnq_error(nnq_status s, const char *fmt, ...) NNQ_PRINTF(2, 3);
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 0)))
+#endif
 NNQ_INTERNAL nnq_status nnq_verror(nnq_status s, const char *fmt, va_list ap);
 /* Prepend context ("loading 'm.onnx': ") to the current message. */
 NNQ_INTERNAL nnq_status nnq_error_prefix(nnq_status s, const char *fmt, ...) NNQ_PRINTF(2, 3);

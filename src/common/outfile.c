@@ -138,6 +138,7 @@ nnq_status nnq_outfile_write(nnq_outfile *f, const void *data, size_t size) {
 }
 
 nnq_status nnq_outfile_printf(nnq_outfile *f, const char *fmt, ...) {
+    /* fmt is checked at the caller by the format attribute on the declaration. */
     char stackbuf[1024];
     va_list ap, ap2;
     va_start(ap, fmt);
