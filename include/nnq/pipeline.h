@@ -142,6 +142,331 @@ NNQ_API nnq_status nnq_config_check_sites(const nnq_config *cfg, const nnq_confi
 /* (end of the config part)                                                  */
 /* ======================================================================== */
 
+/* ======================================================================== */
+/* Post-training quantization (src/pipeline/ptq*.c)                          */
+/* ======================================================================== */
+
+struct nnq_graph;
+struct nnq_dataset;
+
+/*
+ * A PTQ session: plan quantizer sites on a model, calibrate activation
+ * ranges on data (or load a saved calibration table), and build an ONNX QDQ
+ * model.  docs/quantize.md describes the site placement, the export rules
+ * and every fallback.
+ *
+ * Sites are placed the way TensorRT fuses them: the activation input and
+ * the weight of every Conv, ConvTranspose, Gemm and MatMul
+ * ("<node>.input_quantizer", "<node>.weight_quantizer"), their output when
+ * a config enables "<node>.output_quantizer", and optionally the inputs of
+ * pooling nodes and one input of residual Adds.
+ */
+typedef struct nnq_ptq nnq_ptq;
+
+typedef struct nnq_ptq_options {
+    /* Globs (docs/configuration.md syntax) over node and site names whose
+     * sites stay float (`--exclude`).  Borrowed during nnq_ptq_create. */
+    const char *const *exclude;
+    size_t n_exclude;
+    bool keep_first;       /* leave the first Conv/Gemm/MatMul in float */
+    bool keep_last;        /* leave the last one in float */
+    bool quantize_pool;    /* add input sites to MaxPool / AveragePool / GlobalAveragePool */
+    bool quantize_add;     /* add an input site to Adds of two activations */
+    bool no_fold_batchnorm; /* keep BatchNormalization nodes (default: fold) */
+    nnq_pool *pool;        /* borrowed; NULL = serial; must outlive the session */
+    nnq_progress_fn progress; /* NULL = silent */
+    void *progress_ctx;
+} nnq_ptq_options;
+
+/**
+ * Start a session on a copy of `model` (which is only read): fold
+ * BatchNormalization into Conv / Gemm, plan the sites and resolve `cfg` for
+ * each.  `cfg` is borrowed and must outlive the session.  options may be
+ * NULL; *out is freed with nnq_ptq_free.
+ * Errors: INVALID_ARGUMENT (NULLs), UNSUPPORTED (an enabled site whose format
+ * has no ONNX QDQ form: integer widths other than 4, 8, 16; nvfp4, mx*, nf*,
+ * fp4; blocks on activations), INVALID_FORMAT (bad --exclude glob), those of
+ * the config resolution, OUT_OF_MEMORY.  A weight whose shape cannot take
+ * the configured block size is not an error: the site stays float and
+ * nnq_ptq_site_info reports why (docs/quantize.md, "Fallbacks").
+ */
+NNQ_API nnq_status nnq_ptq_create(const struct nnq_graph *model, const nnq_config *cfg,
+                                  const nnq_ptq_options *options, nnq_ptq **out);
+/** Free a session (NULL is fine). */
+NNQ_API void nnq_ptq_free(nnq_ptq *ptq);
+
+/* Which tensor of its node a site quantizes. */
+typedef enum nnq_ptq_site_kind {
+    NNQ_PTQ_SITE_INPUT = 0,
+    NNQ_PTQ_SITE_WEIGHT = 1,
+    NNQ_PTQ_SITE_OUTPUT = 2,
+} nnq_ptq_site_kind;
+
+/* One planned site.  Strings are borrowed from the session. */
+typedef struct nnq_ptq_site_info {
+    const char *name;       /* "<node>.<kind>_quantizer" */
+    const char *node_name;
+    const char *op_type;
+    const char *tensor;     /* the value or initializer it quantizes */
+    nnq_ptq_site_kind kind;
+    bool enabled;           /* quantized in the output model */
+    const char *note;       /* why it is float although configured, or NULL */
+} nnq_ptq_site_info;
+
+/** Number of planned sites (enabled or not). */
+NNQ_API size_t nnq_ptq_site_count(const nnq_ptq *ptq);
+/** Site i.  OUT_OF_RANGE when i is too big. */
+NNQ_API nnq_status nnq_ptq_site(const nnq_ptq *ptq, size_t i, nnq_ptq_site_info *out);
+/**
+ * Entries of the config that reach no site (nnq_config_check_sites over
+ * the planned sites): *report gets one line per entry ("" if none), owned
+ * by the caller (nnq_free).
+ */
+NNQ_API nnq_status nnq_ptq_check_config(const nnq_ptq *ptq, size_t *n_unmatched, char **report);
+
+/**
+ * Stream every batch of `data` through the model and collect statistics
+ * for the enabled activation sites (one calibrator each, of the kind its
+ * calib_method needs).  The data's inputs must match the model's by name,
+ * dtype and fixed dims.  Memory is bounded by one batch plus the
+ * calibrators' states, whatever the number of samples.  Statistics add up
+ * over calls.  Errors: EMPTY (no samples), NOT_FOUND (a model input the
+ * data lacks), DTYPE_MISMATCH / SHAPE_MISMATCH (naming input, expected and
+ * actual), those of the dataset, executor and calibrators.
+ */
+NNQ_API nnq_status nnq_ptq_calibrate(nnq_ptq *ptq, struct nnq_dataset *data);
+
+/**
+ * Save the calibration table: directory `dir` (created if missing) gets one
+ * nnq_calib state file per calibrated site and an index "table.tsv" written
+ * last, atomically.  Errors: INVALID_STATE (nothing calibrated), IO_ERROR.
+ */
+NNQ_API nnq_status nnq_ptq_save_calib(const nnq_ptq *ptq, const char *dir);
+/**
+ * Load a table saved by nnq_ptq_save_calib, replacing collected statistics.
+ * Sites of the table the model lacks are an error (NOT_FOUND); enabled sites
+ * the table lacks stay uncalibrated.  A site's calib_method may differ from
+ * the one collected if the state supports it (a histogram re-scores with
+ * entropy, mse or percentile); otherwise INVALID_ARGUMENT naming the site.
+ */
+NNQ_API nnq_status nnq_ptq_load_calib(nnq_ptq *ptq, const char *dir);
+
+/**
+ * Build the quantized model: activations get QuantizeLinear ->
+ * DequantizeLinear pairs, weights are stored quantized with a
+ * DequantizeLinear; the ai.onnx opset is raised only as far as the formats
+ * need (13 per-axis, 19 float8, 21 int4 / blocks).  *out is a new graph
+ * owned by the caller (nnq_graph_free).  Errors: INVALID_STATE (an enabled
+ * activation site without statistics and without a fixed amax), those of
+ * the calibrators and quantizers.
+ */
+NNQ_API nnq_status nnq_ptq_build(nnq_ptq *ptq, struct nnq_graph **out);
+
+/**
+ * Per-site table (like ModelOpt's print_quant_summary): enabled, format,
+ * granularity, amax / scale range, calibrator, note.  Ranges appear once
+ * known (after calibration or for weights).  json: one JSON object instead
+ * of text.  *out is owned by the caller (nnq_free).
+ */
+NNQ_API nnq_status nnq_ptq_summary(nnq_ptq *ptq, bool json, char **out);
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation: float vs quantized                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct nnq_eval_options {
+    nnq_pool *pool;           /* borrowed; NULL = serial */
+    nnq_progress_fn progress; /* NULL = silent */
+    void *progress_ctx;
+} nnq_eval_options;
+
+/* Quantization error at one activation QuantizeLinear of the quantized
+ * model, measured on the values flowing into it. */
+typedef struct nnq_eval_site {
+    char *name;           /* site name ("<node>.input_quantizer") or Q node name */
+    double sqnr_db;       /* 10 log10(sum x^2 / sum (x - dq(q(x)))^2); INFINITY if exact */
+    double clip_fraction; /* elements beyond the quantized type's range */
+    uint64_t count;       /* elements seen */
+} nnq_eval_site;
+
+typedef struct nnq_eval_report {
+    uint64_t samples;
+    bool has_labels;
+    double float_top1;     /* fraction correct, when has_labels */
+    double quant_top1;
+    double agreement;      /* top-1 of quantized == top-1 of float */
+    double output_sqnr_db; /* first output, quantized vs float */
+    nnq_eval_site *sites;  /* sorted worst (lowest SQNR) first */
+    size_t n_sites;
+} nnq_eval_report;
+
+/**
+ * Run both models on every batch of `data` (labels from the dataset when it
+ * has them).  Top-1 is the argmax over the last axis of the first output,
+ * which must be [batch, classes] in both models.  *out is owned by the
+ * caller (nnq_eval_report_free).  Errors: EMPTY, SHAPE_MISMATCH (outputs
+ * disagree), those of nnq_ptq_calibrate's data checks and the executor.
+ */
+NNQ_API nnq_status nnq_eval_run(const struct nnq_graph *float_model,
+                                const struct nnq_graph *quant_model, struct nnq_dataset *data,
+                                const nnq_eval_options *options, nnq_eval_report **out);
+NNQ_API void nnq_eval_report_free(nnq_eval_report *report);
+/** Text table or JSON object of a report; *out owned by the caller (nnq_free). */
+NNQ_API nnq_status nnq_eval_report_format(const nnq_eval_report *report, bool json, char **out);
+
+
+/* ======================================================================== */
+/* Model compression: nnq compress / nnq decompress (src/pipeline/compress*.c) */
+/* ======================================================================== */
+
+struct nnq_compress_config;
+
+/*
+ * Which weights a model-level compression touches and what it does to
+ * them.  docs/compress.md describes the selection rules, the config file
+ * and the ONNX form of every mode.
+ *
+ * A compress spec is a YAML / JSON document with up to three sections,
+ * applied in this order (later wins, key by key) over the base settings
+ * given in nnq_model_compress_options.base:
+ *
+ *   global   {settings}                      every selected weight
+ *   op_type  {<OpType>: settings | null}     weights of such consumers
+ *   name     {"<glob over tensor names>": settings | null}  in file order
+ *
+ * settings keys: mode (palettize / linear / prune), bits, method (kmeans /
+ * uniform / unique), granularity (per_tensor / per_channel /
+ * per_grouped_channel), group_size, lut_dtype (fp32 / fp16 / int8),
+ * linear_mode (linear / linear_symmetric), prune (none / threshold /
+ * magnitude / n_m / block), threshold, sparsity, n, m, block_size, seed,
+ * max_iter, min_size.  null leaves the weight uncompressed.
+ */
+typedef struct nnq_compress_spec nnq_compress_spec;
+
+/**
+ * Parse a spec from memory.
+ * @param text, len  the document (not necessarily NUL-terminated)
+ * @param name       what messages call it (NULL: "<string>")
+ * @param out        receives the spec; free with nnq_compress_spec_free
+ * Errors: INVALID_FORMAT (syntax, wrong value type), UNKNOWN_NAME (unknown
+ * section, key or enum value), BITS_OUT_OF_RANGE, OUT_OF_RANGE (negative or
+ * huge numbers, sparsity outside [0, 1)), LIMIT_EXCEEDED (size).
+ */
+NNQ_API nnq_status nnq_compress_spec_load_string(const char *text, size_t len, const char *name,
+                                                 nnq_compress_spec **out);
+/** Parse a spec file (.json, else YAML); errors also NOT_FOUND / IO_ERROR. */
+NNQ_API nnq_status nnq_compress_spec_load_file(const char *path, nnq_compress_spec **out);
+/** Free a spec (NULL is fine). */
+NNQ_API void nnq_compress_spec_free(nnq_compress_spec *spec);
+
+/* Default minimum element count of a compressed weight (coremltools'
+ * weight_threshold). */
+#define NNQ_COMPRESS_DEFAULT_MIN_SIZE 2048
+
+typedef struct nnq_model_compress_options {
+    /* Settings for every selected weight before the spec applies (its
+     * `name`, `importance` members are ignored).  A zero base with no spec
+     * is an error: nothing to do. */
+    const struct nnq_compress_config *base;
+    const nnq_compress_spec *spec; /* NULL: base only */
+    /* Consumers whose weight input is a candidate (NULL: Conv,
+     * ConvTranspose, Gemm, MatMul; "Gather" adds embedding tables). */
+    const char *const *op_types;
+    size_t n_op_types;
+    /* Globs over initializer names: a weight must match one include (none
+     * given: all) and no exclude. */
+    const char *const *include;
+    size_t n_include;
+    const char *const *exclude;
+    size_t n_exclude;
+    size_t min_size;          /* fewer elements stay float; 0: NNQ_COMPRESS_DEFAULT_MIN_SIZE */
+    nnq_pool *pool;           /* borrowed; NULL = serial */
+    nnq_progress_fn progress; /* one call per weight; NULL = silent */
+    void *progress_ctx;
+} nnq_model_compress_options;
+
+/* What happened to one weight. */
+typedef struct nnq_compress_weight_report {
+    char *name;          /* initializer name */
+    char *op_type;       /* its first consumer's op type */
+    char *method;        /* e.g. "palettize kmeans 4b fp16 g16 + magnitude 0.5" */
+    int ndim;
+    int64_t dims[NNQ_MAX_DIMS];
+    uint64_t numel;
+    uint64_t original_bytes; /* numel * 4 */
+    uint64_t packed_bytes;   /* the compress layer's count: packed codes + tables / mask */
+    uint64_t onnx_bytes;     /* tensor bytes of the initializers now standing for it */
+    double bits_per_weight;  /* packed_bytes * 8 / numel */
+    double sparsity;
+    double sqnr_db;          /* weight vs its decompressed value; INFINITY if exact */
+} nnq_compress_weight_report;
+
+typedef struct nnq_compress_report {
+    nnq_compress_weight_report *weights; /* in first-use order */
+    size_t n_weights;
+    size_t n_skipped;         /* candidates left float (size, globs, spec null) */
+    uint64_t original_bytes;  /* totals over compressed weights */
+    uint64_t packed_bytes;
+    uint64_t onnx_bytes;
+    double sqnr_db;           /* all compressed weights together */
+    uint64_t model_bytes_before; /* serialized model sizes (all tensors inline) */
+    uint64_t model_bytes_after;
+    /* Filled by nnq_compress_report_evaluate. */
+    bool has_eval;
+    nnq_eval_report *eval;
+} nnq_compress_report;
+
+/**
+ * Compress the selected weights of `model` (only read) into a new graph.
+ * Each weight initializer W is replaced by a few initializers and standard
+ * ONNX nodes (named "W/nnq_decode/...") producing a float tensor W, so
+ * consumers are unchanged: DequantizeLinear for linear quantization, Cast /
+ * Add / Gather / Reshape over a lookup table for palettization, and a
+ * dense tensor with exact zeros for pruning alone.  The ai.onnx opset is
+ * raised to 13 if lower.
+ * @param out     receives the compressed model (nnq_graph_free)
+ * @param report  receives the per-weight figures (nnq_compress_report_free);
+ *                may be NULL
+ * Errors: INVALID_ARGUMENT (NULLs, nothing to do), INVALID_FORMAT (bad
+ * glob), NOT_FOUND (an include glob matching no candidate), every error of
+ * nnq_compress_tensor naming the tensor (BITS_OUT_OF_RANGE, BLOCK_MISMATCH,
+ * LIMIT_EXCEEDED, OUT_OF_RANGE, ...), OUT_OF_MEMORY.  Nothing is returned
+ * on failure.
+ */
+NNQ_API nnq_status nnq_model_compress(const struct nnq_graph *model,
+                                      const nnq_model_compress_options *options,
+                                      struct nnq_graph **out, nnq_compress_report **report);
+/** Free a report (NULL is fine). */
+NNQ_API void nnq_compress_report_free(nnq_compress_report *report);
+/**
+ * Run the float and the compressed model on `data` (nnq_eval_run) and keep
+ * the output SQNR and top-1 figures in the report.
+ */
+NNQ_API nnq_status nnq_compress_report_evaluate(nnq_compress_report *report,
+                                                const struct nnq_graph *float_model,
+                                                const struct nnq_graph *compressed,
+                                                struct nnq_dataset *data,
+                                                const nnq_eval_options *options);
+/** Text table or one JSON object; *out owned by the caller (nnq_free). */
+NNQ_API nnq_status nnq_compress_report_format(const nnq_compress_report *report, bool json,
+                                              char **out);
+
+/**
+ * Undo nnq_model_compress: evaluate every "W/nnq_decode/..." chain whose
+ * inputs are constants with nnq's executor and store the result as a plain
+ * float initializer W, then drop the chains and the initializers only they
+ * used.  The weights equal the compressed model's decoded values exactly.
+ * A model without such chains comes back unchanged.
+ * @param n_weights  receives the number of weights restored (may be NULL)
+ * Errors: INVALID_ARGUMENT (NULLs), those of the executor, OUT_OF_MEMORY.
+ */
+NNQ_API nnq_status nnq_model_decompress(const struct nnq_graph *model, struct nnq_graph **out,
+                                        size_t *n_weights);
+
+/* ======================================================================== */
+/* (end of the model compression part)                                       */
+/* ======================================================================== */
+
 #ifdef __cplusplus
 }
 #endif

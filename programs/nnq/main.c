@@ -5,9 +5,21 @@
 #include "cli.h"
 
 extern const nnq_cli_command nnq_cmd_info;
+extern const nnq_cli_command nnq_cmd_inspect;
+extern const nnq_cli_command nnq_cmd_run;
+extern const nnq_cli_command nnq_cmd_quantize, nnq_cmd_calibrate, nnq_cmd_eval, nnq_cmd_summary;
+extern const nnq_cli_command nnq_cmd_compress, nnq_cmd_decompress;
 /* Commands are added here, one line each, in the order `nnq --help` lists. */
 const nnq_cli_command *const nnq_cli_commands[] = {
     &nnq_cmd_info,
+    &nnq_cmd_inspect,
+    &nnq_cmd_run,
+    &nnq_cmd_quantize,
+    &nnq_cmd_calibrate,
+    &nnq_cmd_eval,
+    &nnq_cmd_summary,
+    &nnq_cmd_compress,
+    &nnq_cmd_decompress,
     NULL,
 };
 

@@ -510,6 +510,14 @@ nnq_status nnq_calib_collect(nnq_calib *c, const nnq_tensor *x, nnq_pool *pool) 
         return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "calib collect: calibrator and batch must not be NULL");
     calib_view v;
     NNQ_TRY(make_view(c, x, &v));
+    if (c->cfg.kind == NNQ_CALIB_KIND_HISTOGRAM) {
+        bool done;
+        NNQ_TRY(calib_hist_collect_fast(c, &v, pool, &done));
+        if (done) {
+            c->batches++;
+            return NNQ_STATUS_OK;
+        }
+    }
     calib_minmax *st = nnq_malloc(v.channels * sizeof *st);
     if (!st) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib: %zu channel stats", v.channels);
     nnq_status s = batch_stats(&v, pool, st);

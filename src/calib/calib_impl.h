@@ -48,7 +48,11 @@ typedef struct calib_minmax {
 
 /* Histogram binning parameters, replaying torch.histc(min=0, max=edge):
  * pos = (int)((|x| * nbins) / edge) in fp32, |x| > edge skipped, pos ==
- * nbins folded into the last bin.  Skipped values land in bin nbins. */
+ * nbins folded into the last bin.  Skipped zeros land in slot nbins and
+ * values above edge (or NaN) in slot CALIB_BIN_OVER, so that a pass over a
+ * batch can tell whether the range had to grow without a separate scan. */
+#define CALIB_BIN_SLOTS(nbins) ((size_t)(nbins) + 2)
+#define CALIB_BIN_OVER(nbins) ((size_t)(nbins) + 1)
 typedef struct calib_bin_params {
     float nbins_f;
     float edge;
@@ -62,17 +66,33 @@ typedef struct calib_bin_params {
 
 typedef struct calib_kernels {
     void (*minmax)(const float *x, size_t n, calib_minmax *acc);
-    /* sub: CALIB_SUBHIST x (nbins + 1) uint32 counters; n < 2^32. */
+    /* sub: CALIB_SUBHIST x CALIB_BIN_SLOTS(nbins) uint32 counters; n < 2^32. */
     void (*bin)(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub);
+    /* sum over k of (fake_quant(cen[k], amax) - cen[k])^2 * cnt[k], each term
+     * in fp32 as the reference computes it, summed in double into 8 lanes
+     * (term k into lane k % 8) combined as calib_lanes_sum; m % 8 == 0. */
+    double (*mse_err)(const float *cen, const float *cnt, size_t m, float amax, float bound,
+                      float lo);
 } calib_kernels;
+
+/* Fixed combination of the 8 double lanes of mse_err: (l_j + l_{j+4}) pairs,
+ * then ((p0 + p1) + (p2 + p3)), the order the AVX2 reduction uses. */
+static inline double calib_lanes_sum(const double l[8]) {
+    double p0 = l[0] + l[4], p1 = l[1] + l[5], p2 = l[2] + l[6], p3 = l[3] + l[7];
+    return (p0 + p1) + (p2 + p3);
+}
 
 NNQ_INTERNAL void calib_minmax_ref(const float *x, size_t n, calib_minmax *acc);
 NNQ_INTERNAL void calib_bin_ref(const float *x, size_t n, const calib_bin_params *p,
                                 uint32_t *sub);
+NNQ_INTERNAL double calib_mse_err_ref(const float *cen, const float *cnt, size_t m, float amax,
+                                      float bound, float lo);
 #if !defined(NNQ_REFERENCE_ONLY)
 NNQ_INTERNAL void calib_minmax_avx2(const float *x, size_t n, calib_minmax *acc);
 NNQ_INTERNAL void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p,
                                  uint32_t *sub);
+NNQ_INTERNAL double calib_mse_err_avx2(const float *cen, const float *cnt, size_t m, float amax,
+                                       float bound, float lo);
 #endif
 /* The kernels for the current nnq_cpu_features(). */
 NNQ_INTERNAL const calib_kernels *calib_kernels_get(void);
@@ -96,8 +116,12 @@ NNQ_INTERNAL nnq_status calib_hist_grow(calib_hist *h, float x_max, int num_bins
                                         size_t max_bins, size_t ch);
 NNQ_INTERNAL nnq_status calib_hist_collect(nnq_calib *c, const calib_view *v,
                                            const calib_minmax *stats, nnq_pool *pool);
+NNQ_INTERNAL nnq_status calib_hist_collect_fast(nnq_calib *c, const calib_view *v, nnq_pool *pool,
+                                                bool *done);
 NNQ_INTERNAL nnq_status calib_hist_merge(calib_hist *dst, const calib_hist *src,
                                          const nnq_calib_config *cfg, size_t ch);
+/* searchsorted index of the reference percentile rule (sequential fp64 cdf). */
+NNQ_INTERNAL size_t calib_hist_percentile_ref(const calib_hist *h, double percentile);
 NNQ_INTERNAL nnq_status calib_hist_amax(const calib_hist *h, const nnq_calib_config *cfg,
                                         const nnq_calib_amax_options *opt, float *amax);
 

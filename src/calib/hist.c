@@ -5,6 +5,7 @@
  */
 #include "calib/calib_impl.h"
 
+#include <assert.h>
 #include <math.h>
 #include <string.h>
 
@@ -99,7 +100,7 @@ typedef struct bin_task {
     const calib_view *v;
     size_t ch, tile, total;
     calib_bin_params p;
-    uint32_t *sub; /* tiles x CALIB_SUBHIST x (nbins + 1) */
+    uint32_t *sub; /* tiles x CALIB_SUBHIST x CALIB_BIN_SLOTS(nbins) */
     const calib_kernels *k;
 } bin_task;
 
@@ -116,16 +117,23 @@ static void bin_run(void *acc, const float *x, size_t n) {
 static void bin_tile(void *ctx, size_t start, size_t count) {
     const bin_task *t = ctx;
     size_t tile_no = start / t->tile;
-    bin_acc a = {t, t->sub + tile_no * CALIB_SUBHIST * ((size_t)t->p.nbins + 1)};
+    bin_acc a = {t, t->sub + tile_no * CALIB_SUBHIST * CALIB_BIN_SLOTS(t->p.nbins)};
     calib_view_runs(t->v, t->ch, start, count, bin_run, &a);
 }
 
+/* Counts of one channel against the current edges, not yet added to h. */
+typedef struct bin_scratch {
+    uint32_t *sub;
+    size_t nsub;  /* sub-histograms */
+    uint64_t over; /* values above the last edge, NaN or Inf */
+} bin_scratch;
+
 /* Partial histograms are integer, so any tiling gives the same counts; the
  * tile size still depends only on sizes to keep scratch bounded (<= 64 MiB). */
-static nnq_status hist_bin_channel(calib_hist *h, const calib_view *v, size_t ch, bool skip_zeros,
-                                   nnq_pool *pool) {
-    const size_t total = v->outer * v->inner;
-    const size_t per_tile = CALIB_SUBHIST * (h->nbins + 1) * sizeof(uint32_t);
+static nnq_status hist_bin(const calib_hist *h, const calib_view *v, size_t ch, bool skip_zeros,
+                           nnq_pool *pool, bin_scratch *out) {
+    const size_t total = v->outer * v->inner, slots = CALIB_BIN_SLOTS(h->nbins);
+    const size_t per_tile = CALIB_SUBHIST * slots * sizeof(uint32_t);
     size_t max_tiles = NNQ_MAX((size_t)1, ((size_t)64 << 20) / per_tile);
     max_tiles = NNQ_MIN(max_tiles, (size_t)16);
     size_t tile = NNQ_MAX((size_t)1 << 18, nnq_tile_count(total, max_tiles));
@@ -140,10 +148,40 @@ static nnq_status hist_bin_channel(calib_hist *h, const calib_view *v, size_t ch
                   {(float)h->nbins, h->edges[h->n_edges - 1], (uint32_t)h->nbins, skip_zeros},
                   sub, calib_kernels_get()};
     nnq_pool_parallelize_1d(pool, bin_tile, &t, total, tile);
-    const size_t stride = h->nbins + 1;
-    for (size_t s = 0; s < ntiles * CALIB_SUBHIST; s++)
-        for (size_t b = 0; b < h->nbins; b++) h->counts[b] += sub[s * stride + b];
-    nnq_free(sub);
+    out->sub = sub;
+    out->nsub = ntiles * CALIB_SUBHIST;
+    out->over = 0;
+    for (size_t s = 0; s < out->nsub; s++) out->over += sub[s * slots + CALIB_BIN_OVER(h->nbins)];
+    return NNQ_STATUS_OK;
+}
+
+static void hist_commit(calib_hist *h, bin_scratch *b) {
+    const size_t slots = CALIB_BIN_SLOTS(h->nbins);
+    for (size_t s = 0; s < b->nsub; s++)
+        for (size_t k = 0; k < h->nbins; k++) h->counts[k] += b->sub[s * slots + k];
+    nnq_free(b->sub);
+    b->sub = NULL;
+}
+
+/*
+ * One pass instead of two for the common case: a per-tensor histogram whose
+ * range already covers the batch.  Binning also counts values above the
+ * last edge (and NaN / Inf); when there are none the batch needed neither
+ * growth nor rejection, so the counts are exactly those of the two-pass
+ * path.  Otherwise *done stays false and nothing changed.
+ */
+nnq_status calib_hist_collect_fast(nnq_calib *c, const calib_view *v, nnq_pool *pool, bool *done) {
+    *done = false;
+    if (c->channels != 1 || v->channels != 1 || c->hist[0].nbins == 0 || c->cfg.is_unsigned)
+        return NNQ_STATUS_OK;
+    bin_scratch b;
+    NNQ_TRY(hist_bin(&c->hist[0], v, 0, c->cfg.skip_zeros, pool, &b));
+    if (b.over) {
+        nnq_free(b.sub);
+        return NNQ_STATUS_OK;
+    }
+    hist_commit(&c->hist[0], &b);
+    *done = true;
     return NNQ_STATUS_OK;
 }
 
@@ -180,7 +218,10 @@ nnq_status calib_hist_collect(nnq_calib *c, const calib_view *v, const calib_min
             }
         }
         NNQ_TRY(calib_hist_grow(h, x_max, cfg->num_bins, cfg->max_bins, ch));
-        NNQ_TRY(hist_bin_channel(h, v, ch, cfg->skip_zeros, pool));
+        bin_scratch b;
+        NNQ_TRY(hist_bin(h, v, ch, cfg->skip_zeros, pool, &b));
+        assert(b.over == 0); /* the range now covers max|x| and the data is finite */
+        hist_commit(h, &b);
     }
     return NNQ_STATUS_OK;
 }
@@ -296,10 +337,19 @@ static nnq_status hist_entropy(const calib_hist *h, int nq, int stride, int star
     return NNQ_STATUS_OK;
 }
 
+/*
+ * pytorch-quantization's _compute_amax_mse: every bin center fake-quantized
+ * at every candidate center from start_bin, count-weighted squared error.
+ * Each term is the reference's fp32 value; the sum runs in double over the
+ * nonempty bins (empty ones add exactly 0), in the kernel's fixed lane
+ * order, so SIMD and scalar agree bit for bit.  The reference's fp32 mean
+ * rounds differently: candidates within ~1e-7 relative of each other may
+ * rank differently (the goldens and the bench histogram agree).
+ */
 static nnq_status hist_mse(const calib_hist *h, const nnq_calib_config *cfg, int stride,
                            int start_bin, float *out) {
-    const size_t nc = h->n_edges - 1, n = h->nbins;
-    float *cen = nnq_malloc(n * sizeof *cen), *cnt = nnq_malloc(n * sizeof *cnt);
+    const size_t nc = h->n_edges - 1, n = h->nbins, pad = (n + 7) / 8 * 8;
+    float *cen = nnq_malloc(pad * sizeof *cen), *cnt = nnq_malloc(pad * sizeof *cnt);
     float *all = nnq_malloc(nc * sizeof *all);
     if (!cen || !cnt || !all) {
         nnq_free(cen), nnq_free(cnt), nnq_free(all);
@@ -308,22 +358,18 @@ static nnq_status hist_mse(const calib_hist *h, const nnq_calib_config *cfg, int
     size_t m = 0;
     for (size_t k = 0; k < nc; k++) {
         all[k] = (h->edges[k + 1] + h->edges[k]) / 2.0f;
-        /* Empty bins add exactly 0 to the reference's sum: skip them. */
         if (k < n && h->counts[k]) {
             cen[m] = all[k];
             cnt[m++] = (float)h->counts[k];
         }
     }
+    for (; m % 8; m++) cen[m] = cnt[m] = 0.0f; /* zero terms */
+    const calib_kernels *kern = calib_kernels_get();
     const float bound = calib_bound(cfg), lo = cfg->is_unsigned ? 0.0f : -bound;
     double best = INFINITY;
     size_t best_i = (size_t)start_bin;
     for (size_t i = (size_t)start_bin; i < nc; i += (size_t)stride) {
-        const float amax = all[i];
-        double err = 0.0;
-        for (size_t k = 0; k < m; k++) {
-            float d = calib_fake_quant(cen[k], amax, bound, lo) - cen[k];
-            err += (double)(d * d * cnt[k]);
-        }
+        double err = kern->mse_err(cen, cnt, m, all[i], bound, lo);
         if (err < best) best = err, best_i = i;
     }
     *out = all[best_i];
@@ -331,20 +377,61 @@ static nnq_status hist_mse(const calib_hist *h, const nnq_calib_config *cfg, int
     return NNQ_STATUS_OK;
 }
 
-/* numpy: cdf = cumsum(hist / total); idx = searchsorted(cdf, p / 100). */
-static float hist_percentile(const calib_hist *h, double percentile) {
+/* numpy: cdf = cumsum(hist / total); idx = searchsorted(cdf, p / 100), the
+ * first bin whose float cumulative sum reaches the target; its left edge. */
+size_t calib_hist_percentile_ref(const calib_hist *h, double percentile) {
     uint64_t total = 0;
     for (size_t k = 0; k < h->nbins; k++) total += h->counts[k];
     const double target = percentile / 100.0;
     double cdf = 0.0;
-    size_t idx = h->nbins;
     for (size_t k = 0; k < h->nbins; k++) {
         cdf += (double)h->counts[k] / (double)total;
-        if (cdf >= target) {
-            idx = k;
-            break;
-        }
+        if (cdf >= target) return k;
     }
+    return h->nbins;
+}
+
+/*
+ * The same index without the sequential float sum: the float cdf of bin k
+ * is within (2k + 2) ulp of the exact P_k / total (P_k the integer prefix
+ * count), so the first bin whose exact fraction exceeds target + margin
+ * is the answer when it is also the first one above target - margin.  The
+ * scan runs from the nearer end with integer compares; an ambiguous
+ * crossing (rare) falls back to the reference loop.
+ */
+static size_t hist_percentile_index(const calib_hist *h, double percentile) {
+    const size_t n = h->nbins;
+    uint64_t total = 0;
+    for (size_t k = 0; k < n; k++) total += h->counts[k];
+    const double target = percentile / 100.0, margin = ldexp((double)n + 8.0, -49);
+    const double td = (double)total;
+    /* Conservative integer thresholds: lo_t <= (target - margin) * total,
+     * hi_t >= (target + margin) * total. */
+    const double lo_d = floor((target - margin) * td) - 1.0, hi_d = ceil((target + margin) * td) + 1.0;
+    if (!(lo_d > 0.0) || !(hi_d < td)) return calib_hist_percentile_ref(h, percentile);
+    const uint64_t lo_t = (uint64_t)lo_d, hi_t = (uint64_t)hi_d;
+    size_t first_lo, first_hi; /* first k with P_k >= lo_t, resp. >= hi_t */
+    if (target > 0.5) {
+        /* From the top: P_{k-1} = P_k - counts[k]. */
+        uint64_t p = total;
+        size_t k = n - 1;
+        while (k > 0 && p - h->counts[k] >= hi_t) p -= h->counts[k--];
+        first_hi = k;
+        while (k > 0 && p - h->counts[k] >= lo_t) p -= h->counts[k--];
+        first_lo = k;
+    } else {
+        uint64_t p = 0;
+        size_t k = 0;
+        while ((p += h->counts[k]) < lo_t) k++;
+        first_lo = k;
+        while (p < hi_t) p += h->counts[++k];
+        first_hi = k;
+    }
+    return first_lo == first_hi ? first_lo : calib_hist_percentile_ref(h, percentile);
+}
+
+static float hist_percentile(const calib_hist *h, double percentile) {
+    size_t idx = hist_percentile_index(h, percentile);
     if (idx >= h->n_edges) idx = h->n_edges - 1;
     return h->edges[idx];
 }

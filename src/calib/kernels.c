@@ -29,21 +29,33 @@ void calib_minmax_ref(const float *x, size_t n, calib_minmax *acc) {
 }
 
 void calib_bin_ref(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
-    const size_t stride = (size_t)p->nbins + 1;
+    const size_t stride = CALIB_BIN_SLOTS(p->nbins);
     for (size_t i = 0; i < n; i++) {
         float a = fabsf(x[i]);
-        uint32_t pos = p->nbins; /* the discard bin */
-        if (a <= p->edge && !(p->skip_zeros && a == 0.0f)) {
-            pos = (uint32_t)((a * p->nbins_f) / p->edge);
+        size_t pos = CALIB_BIN_OVER(p->nbins);
+        if (p->skip_zeros && a == 0.0f) {
+            pos = p->nbins;
+        } else if (a <= p->edge) {
+            pos = (size_t)(uint32_t)((a * p->nbins_f) / p->edge);
             if (pos >= p->nbins) pos = p->nbins - 1;
         }
         sub[(i % CALIB_SUBHIST) * stride + pos]++;
     }
 }
 
-static const calib_kernels kernels_ref = {calib_minmax_ref, calib_bin_ref};
+double calib_mse_err_ref(const float *cen, const float *cnt, size_t m, float amax, float bound,
+                         float lo) {
+    double lane[8] = {0};
+    for (size_t k = 0; k < m; k++) {
+        float d = calib_fake_quant(cen[k], amax, bound, lo) - cen[k];
+        lane[k % 8] += (double)(d * d * cnt[k]);
+    }
+    return calib_lanes_sum(lane);
+}
+
+static const calib_kernels kernels_ref = {calib_minmax_ref, calib_bin_ref, calib_mse_err_ref};
 #if !defined(NNQ_REFERENCE_ONLY)
-static const calib_kernels kernels_avx2 = {calib_minmax_avx2, calib_bin_avx2};
+static const calib_kernels kernels_avx2 = {calib_minmax_avx2, calib_bin_avx2, calib_mse_err_avx2};
 #endif
 
 const calib_kernels *calib_kernels_get(void) {

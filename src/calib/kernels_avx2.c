@@ -50,23 +50,26 @@ void calib_minmax_avx2(const float *x, size_t n, calib_minmax *acc) {
 }
 
 void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
-    const size_t stride = (size_t)p->nbins + 1;
+    const size_t stride = CALIB_BIN_SLOTS(p->nbins);
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256 nbf = _mm256_set1_ps(p->nbins_f), edge = _mm256_set1_ps(p->edge);
     const __m256 zero = _mm256_setzero_ps();
     const __m256i last = _mm256_set1_epi32((int)(p->nbins - 1));
-    const __m256i discard = _mm256_set1_epi32((int)p->nbins);
+    const __m256i over = _mm256_set1_epi32((int)CALIB_BIN_OVER(p->nbins));
+    const __m256i skipped = _mm256_set1_epi32((int)p->nbins);
     uint32_t *s0 = sub, *s1 = sub + stride, *s2 = sub + 2 * stride, *s3 = sub + 3 * stride;
     uint32_t idx[8];
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + i), absmask);
         __m256 ok = _mm256_cmp_ps(a, edge, _CMP_LE_OQ);
-        if (p->skip_zeros) ok = _mm256_andnot_ps(_mm256_cmp_ps(a, zero, _CMP_EQ_OQ), ok);
         /* Out-of-range lanes may convert to garbage: they are blended away. */
         __m256 t = _mm256_div_ps(_mm256_mul_ps(_mm256_and_ps(a, ok), nbf), edge);
         __m256i pos = _mm256_min_epu32(_mm256_cvttps_epi32(t), last);
-        pos = _mm256_blendv_epi8(discard, pos, _mm256_castps_si256(ok));
+        pos = _mm256_blendv_epi8(over, pos, _mm256_castps_si256(ok));
+        if (p->skip_zeros)
+            pos = _mm256_blendv_epi8(pos, skipped,
+                                     _mm256_castps_si256(_mm256_cmp_ps(a, zero, _CMP_EQ_OQ)));
         _mm256_storeu_si256((__m256i *)idx, pos);
         s0[idx[0]]++;
         s1[idx[1]]++;
@@ -78,4 +81,31 @@ void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p, uint32_
         s3[idx[7]]++;
     }
     calib_bin_ref(x + i, n - i, p, sub);
+}
+
+/* Same fp32 operations as calib_fake_quant per term, so each term is
+ * bit-identical to the reference; lanes 0-3 and 4-7 accumulate in two
+ * double vectors, reduced as calib_lanes_sum. */
+double calib_mse_err_avx2(const float *cen, const float *cnt, size_t m, float amax, float bound,
+                          float lo) {
+    __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+    const bool zero_amax = amax <= 0x1p-24f;
+    const __m256 scale = _mm256_set1_ps(zero_amax ? 1.0f : bound / amax);
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(bound);
+    for (size_t k = 0; k < m; k += 8) {
+        __m256 c = _mm256_loadu_ps(cen + k);
+        __m256 q = _mm256_round_ps(_mm256_mul_ps(c, scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        q = _mm256_min_ps(_mm256_max_ps(q, vlo), vhi);
+        __m256 fq = zero_amax ? _mm256_setzero_ps() : _mm256_div_ps(q, scale);
+        __m256 d = _mm256_sub_ps(fq, c);
+        __m256 e = _mm256_mul_ps(_mm256_mul_ps(d, d), _mm256_loadu_ps(cnt + k));
+        acc0 = _mm256_add_pd(acc0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        acc1 = _mm256_add_pd(acc1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    __m256d s = _mm256_add_pd(acc0, acc1);
+    __m128d lo2 = _mm256_castpd256_pd128(s), hi2 = _mm256_extractf128_pd(s, 1);
+    double p[4];
+    _mm_storeu_pd(p, lo2);
+    _mm_storeu_pd(p + 2, hi2);
+    return (p[0] + p[1]) + (p[2] + p[3]);
 }

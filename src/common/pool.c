@@ -140,7 +140,12 @@ size_t nnq_pool_threads(const nnq_pool *p) { return p ? p->nthreads : 1; }
 
 static void run_job(struct nnq_pool *p) {
     if (p->nthreads <= 1 || p->ntiles <= 1) {
+        /* Mark the caller as inside a task so a nested loop on this pool
+         * runs serially instead of waiting for call_mu, which we hold. */
+        bool was = tls_in_worker;
+        tls_in_worker = true;
         for (size_t t = 0; t < p->ntiles; t++) run_tile(p, t);
+        tls_in_worker = was;
         return;
     }
     atomic_store_explicit(&p->next, 0, memory_order_relaxed);
@@ -149,9 +154,10 @@ static void run_job(struct nnq_pool *p) {
     p->generation++;
     pthread_cond_broadcast(&p->cv_work);
     pthread_mutex_unlock(&p->mu);
+    bool was = tls_in_worker;
     tls_in_worker = true;
     run_tiles(p);
-    tls_in_worker = false;
+    tls_in_worker = was;
     pthread_mutex_lock(&p->mu);
     while (p->active > 0) pthread_cond_wait(&p->cv_done, &p->mu);
     pthread_mutex_unlock(&p->mu);

@@ -52,6 +52,18 @@ typedef struct nnq_op_def {
                       nnq_tensor *const *outputs, size_t n_outputs);
 } nnq_op_def;
 
+/*
+ * The executor treats NNQ_STATUS_UNSUPPORTED from infer, when some input's
+ * value is not known yet, as "infer again at run time with the values"
+ * (dynamic shapes).  For ops whose infer reads only dtypes and shapes (the
+ * families listed in ops_registry.c) such a refusal is reported at create
+ * time instead.
+ *
+ * At run time run's outputs[i] is NULL for an omitted optional output (an
+ * empty output name in the node).
+ */
+NNQ_INTERNAL bool nnq_op_shape_only(const nnq_op_def *op);
+
 /* Look up an operator; NULL if nnq does not implement it. */
 NNQ_INTERNAL const nnq_op_def *nnq_op_find(const char *domain, const char *op_type);
 

@@ -20,3 +20,15 @@ const nnq_op_def *nnq_op_find(const char *domain, const char *op_type) {
                 return d;
     return NULL;
 }
+
+/* Families whose infer never reads input values. */
+static const nnq_op_def *const shape_only_families[] = {nnq_ops_nn};
+
+bool nnq_op_shape_only(const nnq_op_def *op) {
+    for (size_t f = 0; f < sizeof shape_only_families / sizeof *shape_only_families; f++) {
+        const nnq_op_def *d = shape_only_families[f];
+        while (d->op_type && d != op) d++;
+        if (d == op) return true;
+    }
+    return false;
+}

@@ -54,6 +54,10 @@ typedef struct nnq_attr {
     struct nnq_graph *g; /* subgraph (If / Loop / Scan bodies) */
     char *ref_attr_name; /* function attribute reference, kept for saving */
     char *doc_string;
+    /* TensorProto names of t and tensors[] (NULL when unnamed), kept so a
+     * save reproduces them. */
+    char *t_name;
+    char **tensor_names;
     /* Kinds nnq does not interpret (graphs lists, sparse tensors, type
      * protos) are kept as the serialized AttributeProto for saving. */
     uint8_t *raw;
@@ -83,6 +87,11 @@ typedef struct nnq_value_info {
     int64_t dims[NNQ_MAX_DIMS];
     char *dim_params[NNQ_MAX_DIMS];
     char *doc_string;
+    /* Serialized TypeProto for values that are not tensors (sequence, map,
+     * optional, sparse tensor): dtype is UNDEFINED and ndim -1 for them,
+     * and the type is re-emitted unchanged on save.  NULL for tensors. */
+    uint8_t *raw_type;
+    size_t raw_type_len;
 } nnq_value_info;
 
 typedef struct nnq_initializer {
@@ -134,6 +143,73 @@ typedef struct nnq_graph {
     uint8_t *unknown_model_fields;
     size_t unknown_model_len;
     char *base_dir; /* directory of the loaded file (external data) */
+    /* Lazily built name -> index maps (see nnq_graph_invalidate). */
+    struct nnq_name_map *init_map;
+    struct nnq_name_map *producer_map;
 } nnq_graph;
+
+/* ------------------------------------------------------------------------ */
+/* IR helpers (src/graph/ir.c).  All strings passed in are copied.          */
+/* ------------------------------------------------------------------------ */
+
+/* An empty graph (ir_version 8, no opsets). */
+NNQ_INTERNAL nnq_status nnq_graph_create_empty(nnq_graph **out);
+/* Free the contents of one node / value info / initializer / attribute. */
+NNQ_INTERNAL void nnq_node_clear(nnq_node *n);
+NNQ_INTERNAL void nnq_value_info_clear(nnq_value_info *v);
+NNQ_INTERNAL void nnq_initializer_clear(nnq_initializer *in);
+NNQ_INTERNAL void nnq_attr_clear(nnq_attr *a);
+/* Copy a string into library memory (NULL stays NULL). */
+NNQ_INTERNAL char *nnq_strdup(const char *s);
+
+/*
+ * Code that changes nodes[] or inits[] directly (rather than through the
+ * helpers below) must call this before the next lookup: lookups use cached
+ * hash maps keyed by name.
+ */
+NNQ_INTERNAL void nnq_graph_invalidate(nnq_graph *g);
+/* Index of the initializer called name, or -1. */
+NNQ_INTERNAL ptrdiff_t nnq_graph_find_init(nnq_graph *g, const char *name);
+/* Index of the node producing value name, or -1 (graph inputs and
+ * initializers have no producer). */
+NNQ_INTERNAL ptrdiff_t nnq_graph_find_producer(nnq_graph *g, const char *name);
+/* Index of the node called name, or -1 (linear scan). */
+NNQ_INTERNAL ptrdiff_t nnq_graph_find_node(const nnq_graph *g, const char *name);
+/* Number of node inputs (in this graph, not subgraphs) reading value name. */
+NNQ_INTERNAL size_t nnq_graph_use_count(const nnq_graph *g, const char *name);
+/* True when name is a graph output. */
+NNQ_INTERNAL bool nnq_graph_is_output(const nnq_graph *g, const char *name);
+
+/*
+ * A name not used by any node, value, initializer or graph input/output:
+ * `base` itself if free, else base_1, base_2, ...  *out is allocated with
+ * nnq_malloc and owned by the caller.
+ */
+NNQ_INTERNAL nnq_status nnq_graph_unique_name(const nnq_graph *g, const char *base, char **out);
+
+/* Append a node; the graph takes ownership of *node's contents (also on
+ * failure) and *node is zeroed. */
+NNQ_INTERNAL nnq_status nnq_graph_add_node(nnq_graph *g, nnq_node *node);
+/* Remove node i, keeping the order of the others. */
+NNQ_INTERNAL void nnq_graph_remove_node(nnq_graph *g, size_t i);
+/* Add an initializer; the graph takes ownership of tensor (also on failure).
+ * NNQ_STATUS_INVALID_ARGUMENT if the name is already an initializer. */
+NNQ_INTERNAL nnq_status nnq_graph_add_init(nnq_graph *g, const char *name, nnq_tensor *tensor);
+/* Remove initializer i (and a graph input of the same name, if any). */
+NNQ_INTERNAL void nnq_graph_remove_init(nnq_graph *g, size_t i);
+
+/* Remove initializers and value_infos no node, subgraph or graph output
+ * refers to (src/graph/passes.c). */
+NNQ_INTERNAL nnq_status nnq_graph_prune_values(nnq_graph *g);
+
+/* Generic string -> size_t hash map (src/graph/namemap.c). */
+typedef struct nnq_name_map nnq_name_map;
+NNQ_INTERNAL nnq_status nnq_name_map_create(size_t expected, nnq_name_map **out);
+NNQ_INTERNAL void nnq_name_map_free(nnq_name_map *m);
+/* Insert key -> value; the key is borrowed and must outlive the map.  If the
+ * key exists, *existing (when non-NULL) gets its value and nothing changes. */
+NNQ_INTERNAL nnq_status nnq_name_map_put(nnq_name_map *m, const char *key, size_t value,
+                                         bool *existed, size_t *existing);
+NNQ_INTERNAL bool nnq_name_map_get(const nnq_name_map *m, const char *key, size_t *value);
 
 #endif

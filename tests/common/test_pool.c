@@ -115,6 +115,24 @@ static void test_nested_loops_run_serially(void **state) {
     nnq_pool_free(pool);
 }
 
+/* A nested loop from a 1-thread pool or from a single-tile job on a larger
+ * pool must not wait for the outer loop's lock. */
+static void test_nested_loops_single_thread_and_single_tile(void **state) {
+    (void)state;
+    static const size_t threads[] = {1, 3};
+    for (size_t k = 0; k < NNQ_ARRAY_LEN(threads); k++) {
+        nnq_pool *pool = NULL;
+        NNQ_ASSERT_OK(nnq_pool_create(threads[k], &pool));
+        atomic_int *hits = calloc(200, sizeof *hits);
+        struct nested_ctx c = {pool, hits};
+        nnq_pool_parallelize_1d(pool, nested_outer, &c, 20, 20); /* one tile */
+        nnq_pool_parallelize_1d(pool, nested_outer, &c, 20, 1);
+        for (int i = 0; i < 200; i++) assert_int_equal(atomic_load(&hits[i]), 2);
+        free(hits);
+        nnq_pool_free(pool);
+    }
+}
+
 static void test_edge_ranges(void **state) {
     (void)state;
     atomic_int hits[5] = {0};
@@ -155,6 +173,7 @@ int main(void) {
         cmocka_unit_test(test_reduction_identical_for_1_2_7_threads),
         cmocka_unit_test(test_2d_covers_every_element_once),
         cmocka_unit_test(test_nested_loops_run_serially),
+        cmocka_unit_test(test_nested_loops_single_thread_and_single_tile),
         cmocka_unit_test(test_edge_ranges),
         cmocka_unit_test(test_thread_count_from_environment),
     };

@@ -1,0 +1,97 @@
+/*
+ * bench_exec.c - time nnq's executor on an ONNX model.
+ *
+ *   bench_exec MODEL.onnx INPUT.npy [THREADS=1] [REPS=20]
+ *
+ * Prints one line: model, threads, best and median wall milliseconds per
+ * run, process CPU milliseconds per run, the planned activation arena and the
+ * sum of all activations.  The model's
+ * single input comes from INPUT.npy.  bench/bench_exec.py drives it next to
+ * ONNX Runtime and prints the comparison table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "benchutil.h"
+#include "nnq.h"
+
+typedef struct run_ctx {
+    nnq_exec *e;
+    const nnq_tensor *x;
+    size_t n_out;
+    nnq_tensor *outs[16];
+    nnq_status status;
+} run_ctx;
+
+static void run_once(void *p) {
+    run_ctx *c = p;
+    nnq_status s = nnq_exec_run(c->e, &c->x, 1, c->outs, c->n_out);
+    if (s) c->status = s;
+    for (size_t i = 0; !s && i < c->n_out; i++) nnq_tensor_free(c->outs[i]);
+}
+
+/* Process CPU seconds: on a loaded machine the 1-thread figure that
+ * other processes disturb least. */
+static double cpu_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s MODEL.onnx INPUT.npy [THREADS] [REPS]\n", argv[0]);
+        return 2;
+    }
+    size_t threads = argc > 3 ? (size_t)atoi(argv[3]) : 1;
+    int reps = argc > 4 ? atoi(argv[4]) : 20;
+    nnq_graph *g = NULL;
+    nnq_pool *pool = NULL;
+    nnq_tensor *x = NULL;
+    run_ctx c = {0};
+    nnq_status s = nnq_graph_load(argv[1], NULL, &g);
+    if (!s) s = nnq_npy_read(argv[2], &x);
+    if (!s) s = nnq_pool_create(threads ? threads : 1, &pool);
+    nnq_exec_options o = {pool, 0, NULL, NULL};
+    if (!s) s = nnq_exec_create(g, &o, &c.e);
+    if (!s && (nnq_exec_input_count(c.e) != 1 || nnq_exec_output_count(c.e) > 16)) {
+        fprintf(stderr, "bench_exec: the model needs one input and at most 16 outputs\n");
+        return 1;
+    }
+    if (s) {
+        fprintf(stderr, "bench_exec: %s: %s\n", nnq_status_name(s), nnq_last_error());
+        return 1;
+    }
+    c.x = x;
+    c.n_out = nnq_exec_output_count(c.e);
+    double *t = malloc((size_t)(reps > 0 ? reps : 1) * sizeof *t);
+    run_once(&c); /* warm-up: plans, allocates the arena */
+    double cpu0 = cpu_now();
+    for (int r = 0; r < reps; r++) {
+        double t0 = bench_now();
+        run_once(&c);
+        t[r] = bench_now() - t0;
+    }
+    if (c.status) {
+        fprintf(stderr, "bench_exec: run: %s: %s\n", nnq_status_name(c.status), nnq_last_error());
+        return 1;
+    }
+    double cpu = (cpu_now() - cpu0) / (reps > 0 ? reps : 1);
+    qsort(t, (size_t)reps, sizeof *t, cmp_double);
+    printf("%s threads %zu best_ms %.3f median_ms %.3f cpu_ms %.3f arena_kib %zu "
+           "activations_kib %zu\n",
+           argv[1], threads, t[0] * 1e3, t[reps / 2] * 1e3, cpu * 1e3,
+           nnq_exec_planned_bytes(c.e) / 1024, nnq_exec_activation_bytes(c.e) / 1024);
+    free(t);
+    nnq_exec_free(c.e);
+    nnq_pool_free(pool);
+    nnq_tensor_free(x);
+    nnq_graph_free(g);
+    return 0;
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Compare nnq's executor with ONNX Runtime on the benchmark models.
+
+    /usr/bin/python3 tools/make_bench_models.py /tmp/nnqbench
+    python3 bench/bench_exec.py BUILD/bench/bench_exec /tmp/nnqbench [REPS]
+
+Uses the default python3 (numpy + onnxruntime).  For each model, batch 1
+(latency) and batch 8 (throughput), and 1 and 2 threads, both engines run the
+same input: ONNX Runtime with intra_op_num_threads = THREADS, sequential
+execution and its default (all) graph optimizations; nnq through bench_exec
+with a pool of THREADS.  Wall times are the median of REPS runs after a warm-up; "cpu" is process
+CPU time per run, the steadier figure on a shared machine (with 2 threads
+it adds both threads' time).
+Output agreement is checked separately with `nnq run -o` (see
+docs/executor.md).
+"""
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+
+def ort_time(model, x, threads, reps):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    s = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    feed = {s.get_inputs()[0].name: x}
+    s.run(None, feed)
+    t = []
+    c0 = time.process_time()
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        s.run(None, feed)
+        t.append(time.perf_counter() - t0)
+    cpu = (time.process_time() - c0) / reps
+    return sorted(t)[reps // 2] * 1e3, cpu * 1e3
+
+
+def nnq_time(binary, model, inp, threads, reps):
+    out = subprocess.run([binary, model, inp, str(threads), str(reps)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    kv = dict(zip(out[1::2], out[2::2]))
+    return (float(kv["median_ms"]), float(kv["cpu_ms"]), int(kv["arena_kib"]),
+            int(kv["activations_kib"]))
+
+
+def main():
+    binary, d = sys.argv[1], sys.argv[2]
+    reps = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    print(f"{'model':<12}{'batch':>6}{'thr':>4}{'ORT ms':>9}{'nnq ms':>9}{'ratio':>7}"
+          f"{'ORT cpu':>9}{'nnq cpu':>9}{'ratio':>7}{'ORT /s':>8}{'nnq /s':>8}"
+          f"{'arena KiB':>10}{'sum KiB':>9}")
+    for name in ("cnn", "transformer"):
+        for batch in (1, 8):
+            model = os.path.join(d, f"{name}_b{batch}.onnx")
+            inp = model[:-5] + ".npy"
+            x = np.load(inp)
+            for threads in (1, 2):
+                o_ms, o_cpu = ort_time(model, x, threads, reps)
+                n_ms, n_cpu, arena, total = nnq_time(binary, model, inp, threads, reps)
+                print(f"{name:<12}{batch:>6}{threads:>4}{o_ms:>9.2f}{n_ms:>9.2f}"
+                      f"{n_ms / o_ms:>7.2f}{o_cpu:>9.2f}{n_cpu:>9.2f}{n_cpu / o_cpu:>7.2f}"
+                      f"{batch * 1e3 / o_ms:>8.1f}{batch * 1e3 / n_ms:>8.1f}{arena:>10}{total:>9}")
+
+
+if __name__ == "__main__":
+    main()

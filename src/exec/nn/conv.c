@@ -1,0 +1,423 @@
+/*
+ * conv.c - Conv (1-D/2-D/3-D, groups, dilations, auto_pad) through im2col
+ * and sgemm, and ConvTranspose through sgemm and col2im.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "exec/nn/nn.h"
+
+typedef struct conv_geom {
+    nn_window w;
+    size_t N, C, M, G, Cg, Mg;
+    size_t ksp, isp, osp; /* kernel / input / output spatial elements */
+    bool pointwise;       /* 1x1, stride 1, no padding: X is its own im2col */
+    bool batched;         /* all images in one product (see conv_geom_init) */
+} conv_geom;
+
+/* Checks shared by Conv and ConvTranspose: dtypes, ranks, group. */
+static nnq_status conv_common(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                              int64_t *group) {
+    const char *op = ctx->node->op_type;
+    NNQ_TRY(nn_need_float(ctx, in[0], "X"));
+    NNQ_TRY(nn_need_float(ctx, in[1], "W"));
+    if (n_in > 2 && in[2]) NNQ_TRY(nn_need_float(ctx, in[2], "B"));
+    NNQ_TRY(nnq_attr_int(ctx->node, "group", 1, group));
+    if (*group < 1)
+        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: group %lld must be >= 1", op,
+                         (long long)*group);
+    if (in[1]->ndim != in[0]->ndim)
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "%s: W has rank %d but X has rank %d", op,
+                         in[1]->ndim, in[0]->ndim);
+    return NNQ_STATUS_OK;
+}
+
+static nnq_status check_bias(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                             int64_t M) {
+    if (n_in < 3 || !in[2] || M < 0) return NNQ_STATUS_OK;
+    if (in[2]->ndim != 1 || in[2]->dims[0] != M)
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "%s: B must be 1-D of %lld elements (one per "
+                         "output channel), got rank %d with %lld",
+                         ctx->node->op_type, (long long)M, in[2]->ndim,
+                         (long long)(in[2]->ndim ? in[2]->dims[0] : 1));
+    return NNQ_STATUS_OK;
+}
+
+static void geom_sizes(conv_geom *g, const nnq_tensor *x, int64_t M, int64_t group) {
+    g->N = (size_t)x->dims[0];
+    g->C = (size_t)x->dims[1];
+    g->M = (size_t)M;
+    g->G = (size_t)group;
+    g->Cg = g->C / g->G;
+    g->Mg = g->M / g->G;
+    g->ksp = g->isp = g->osp = 1;
+    for (int i = 0; i < g->w.nsp; i++) {
+        g->ksp *= (size_t)g->w.k[i];
+        g->isp *= (size_t)g->w.in[i];
+        g->osp *= (size_t)g->w.out[i];
+    }
+}
+
+/* ---------------------------------------------------------------- Conv */
+
+static nnq_status conv_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                                 conv_geom *g) {
+    int64_t group;
+    NNQ_TRY(conv_common(ctx, in, n_in, &group));
+    const nnq_tensor *x = in[0], *w = in[1];
+    NNQ_TRY(nn_window_init(ctx, x, w->dims + 2, false, &g->w));
+    int64_t C = x->dims[1], M = w->dims[0];
+    if (C >= 0 && w->dims[1] >= 0 && w->dims[1] * group != C)
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
+                         "Conv: X has %lld channels but W expects %lld per group x %lld groups",
+                         (long long)C, (long long)w->dims[1], (long long)group);
+    if (M >= 0 && M % group != 0)
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
+                         "Conv: W has %lld output channels, not a multiple of group %lld",
+                         (long long)M, (long long)group);
+    NNQ_TRY(check_bias(ctx, in, n_in, M));
+    memset(&g->N, 0, sizeof *g - offsetof(conv_geom, N));
+    if (x->dims[0] < 0 || C < 0 || M < 0 || g->w.out[0] < 0) return NNQ_STATUS_OK;
+    geom_sizes(g, x, M, group);
+    g->pointwise = true;
+    for (int i = 0; i < g->w.nsp; i++)
+        g->pointwise = g->pointwise && g->w.k[i] == 1 && g->w.s[i] == 1 && g->w.pb[i] == 0 &&
+                       g->w.pe[i] == 0;
+    /* Small feature maps make one product per image too small for BLAS to
+     * run well; then the images share one product [M, K] x [K, N * osp]. */
+    g->batched = g->G == 1 && g->N > 1 && g->osp < 1024;
+    if (g->batched) g->pointwise = false;
+    return NNQ_STATUS_OK;
+}
+
+nnq_status nn_conv_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                         nnq_out_shape *out, size_t n_out) {
+    conv_geom g = {0};
+    NNQ_TRY(conv_geom_init(ctx, in, n_in, &g));
+    out[0].dtype = NNQ_DTYPE_FLOAT32;
+    out[0].ndim = in[0]->ndim;
+    out[0].dims[0] = in[0]->dims[0];
+    out[0].dims[1] = in[1]->dims[0];
+    for (int i = 0; i < g.w.nsp; i++) out[0].dims[2 + i] = g.w.out[i];
+    return NNQ_STATUS_OK;
+}
+
+size_t nn_conv_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in) {
+    conv_geom g = {0};
+    if (conv_geom_init(ctx, in, n_in, &g) || g.pointwise) return 0;
+    size_t n, rows = g.C * g.ksp;
+    if (g.batched) {
+        /* im2col of every image, then the [M, N * osp] product */
+        if (!nnq_size_add(rows, g.M, &rows) || !nnq_size_mul(rows, g.N, &rows)) return SIZE_MAX;
+    }
+    if (!nnq_size_mul(rows, g.osp, &n) || !nnq_size_mul(n, sizeof(float), &n))
+        return SIZE_MAX; /* the allocation then fails with a message */
+    return n;
+}
+
+typedef struct conv_job {
+    const conv_geom *g;
+    const float *x, *w, *b;
+    float *col, *y;
+    size_t n;
+} conv_job;
+
+/* im2col rows [start, start + count) of channel block x (rows = c * ksp + kk)
+ * into col, whose rows are ld floats apart. */
+static void im2col(const conv_geom *g, const float *x, float *col, size_t ld, size_t start,
+                   size_t count) {
+    const nn_window *w = &g->w;
+    int L = w->nsp - 1;
+    size_t olen = (size_t)w->out[L], outer = g->osp / olen;
+    for (size_t r = start; r < start + count; r++) {
+        size_t c = r / g->ksp, kk = r % g->ksp;
+        int64_t ko[NNQ_MAX_DIMS], o[NNQ_MAX_DIMS] = {0};
+        for (int d = L; d >= 0; d--) {
+            ko[d] = (int64_t)(kk % (size_t)w->k[d]);
+            kk /= (size_t)w->k[d];
+        }
+        const float *xc = x + c * g->isp;
+        float *dst = col + r * ld;
+        int64_t s = w->s[L], base = ko[L] * w->d[L] - w->pb[L], in = w->in[L];
+        for (size_t q = 0; q < outer; q++, dst += olen) {
+            bool valid = true;
+            size_t off = 0;
+            for (int d = 0; d < L; d++) {
+                int64_t i = o[d] * w->s[d] - w->pb[d] + ko[d] * w->d[d];
+                valid = valid && i >= 0 && i < w->in[d];
+                off = off * (size_t)w->in[d] + (size_t)(valid ? i : 0);
+            }
+            if (!valid) {
+                memset(dst, 0, olen * sizeof *dst);
+            } else {
+                /* outputs [lo, hi) read inside the row; the rest is padding */
+                const float *row = xc + off * (size_t)in;
+                int64_t lo = base >= 0 ? 0 : (-base + s - 1) / s;
+                int64_t hi = base >= in ? 0 : (in - base + s - 1) / s;
+                if (lo > (int64_t)olen) lo = (int64_t)olen;
+                if (hi > (int64_t)olen) hi = (int64_t)olen;
+                if (hi < lo) hi = lo;
+                for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+                if (s == 1)
+                    memcpy(dst + lo, row + lo + base, (size_t)(hi - lo) * sizeof *dst);
+                else
+                    for (int64_t ow = lo; ow < hi; ow++) dst[ow] = row[ow * s + base];
+                for (int64_t ow = hi; ow < (int64_t)olen; ow++) dst[ow] = 0.0f;
+            }
+            for (int d = L - 1; d >= 0; d--) {
+                if (++o[d] < w->out[d]) break;
+                o[d] = 0;
+            }
+        }
+    }
+}
+
+static void im2col_task(void *ctx, size_t start, size_t count) {
+    const conv_job *j = ctx;
+    im2col(j->g, j->x + j->n * j->g->C * j->g->isp, j->col, j->g->osp, start, count);
+}
+
+/* Y[n, group gi] = W_g x col_g (+ bias later); pool NULL inside tasks. */
+static void conv_group(const conv_job *j, size_t gi, nnq_pool *pool) {
+    const conv_geom *g = j->g;
+    size_t K = g->Cg * g->ksp;
+    const float *col = g->pointwise ? j->x + (j->n * g->C + gi * g->Cg) * g->isp
+                                    : j->col + gi * K * g->osp;
+    nnq_sgemm(pool, false, false, g->Mg, g->osp, K, 1.0f, j->w + gi * g->Mg * K, K, col, g->osp,
+              0.0f, j->y + (j->n * g->M + gi * g->Mg) * g->osp, g->osp);
+}
+
+static void conv_group_task(void *ctx, size_t start, size_t count) {
+    const conv_job *j = ctx;
+    const conv_geom *g = j->g;
+    for (size_t gi = start; gi < start + count; gi++) {
+        if (!g->pointwise)
+            im2col(g, j->x + j->n * g->C * g->isp, j->col, g->osp, gi * g->Cg * g->ksp,
+                   g->Cg * g->ksp);
+        conv_group(j, gi, NULL);
+    }
+}
+
+static void bias_task(void *ctx, size_t start, size_t count) {
+    const conv_job *j = ctx;
+    size_t plane = j->g->osp;
+    for (size_t r = start; r < start + count; r++) {
+        float b = j->b[r % j->g->M];
+        float *y = j->y + r * plane;
+        for (size_t i = 0; i < plane; i++) y[i] += b;
+    }
+}
+
+/* Batched mode: image n's columns start at n * osp in rows of N * osp. */
+static void im2col_batched_task(void *ctx, size_t n, size_t r, size_t nn, size_t nr) {
+    const conv_job *j = ctx;
+    const conv_geom *g = j->g;
+    for (size_t i = n; i < n + nn; i++)
+        im2col(g, j->x + i * g->C * g->isp, j->col + i * g->osp, g->N * g->osp, r, nr);
+}
+
+/* Batched mode: Y[n, m, :] = product[m, n * osp ...] + bias[m]. */
+static void unbatch_task(void *ctx, size_t start, size_t count) {
+    const conv_job *j = ctx;
+    const conv_geom *g = j->g;
+    const float *prod = j->col + g->C * g->ksp * g->N * g->osp;
+    for (size_t row = start; row < start + count; row++) {
+        size_t n = row / g->M, m = row % g->M;
+        const float *src = prod + (m * g->N + n) * g->osp;
+        float *dst = j->y + row * g->osp, b = j->b ? j->b[m] : 0.0f;
+        for (size_t i = 0; i < g->osp; i++) dst[i] = src[i] + b;
+    }
+}
+
+nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                       nnq_tensor *const *out, size_t n_out) {
+    conv_geom g = {0};
+    NNQ_TRY(conv_geom_init(ctx, in, n_in, &g));
+    conv_job j = {&g, in[0]->data, in[1]->data, n_in > 2 && in[2] ? in[2]->data : NULL,
+                  ctx->scratch, out[0]->data, 0};
+    if (g.osp == 0 || g.N == 0 || g.M == 0) return NNQ_STATUS_OK;
+    if (g.batched) {
+        size_t K = g.C * g.ksp, cols = g.N * g.osp;
+        nnq_pool_parallelize_2d(ctx->pool, im2col_batched_task, &j, g.N, K, 1, 16);
+        nnq_sgemm(ctx->pool, false, false, g.M, cols, K, 1.0f, j.w, K, j.col, cols, 0.0f,
+                  j.col + K * cols, cols);
+        nnq_pool_parallelize_1d(ctx->pool, unbatch_task, &j, g.N * g.M, 16);
+        return NNQ_STATUS_OK;
+    }
+    /* Many small groups (depthwise): one task per group.  Few groups: the
+     * im2col rows and then each product spread on the pool.  The choice
+     * depends on the sizes only. */
+    bool per_group = g.G >= 8;
+    for (j.n = 0; j.n < g.N; j.n++) {
+        if (per_group) {
+            nnq_pool_parallelize_1d(ctx->pool, conv_group_task, &j, g.G, 1);
+            continue;
+        }
+        if (!g.pointwise) nnq_pool_parallelize_1d(ctx->pool, im2col_task, &j, g.C * g.ksp, 16);
+        for (size_t gi = 0; gi < g.G; gi++) conv_group(&j, gi, ctx->pool);
+    }
+    if (j.b) nnq_pool_parallelize_1d(ctx->pool, bias_task, &j, g.N * g.M, 16);
+    return NNQ_STATUS_OK;
+}
+
+/* ---------------------------------------------------------------- ConvTranspose */
+
+static nnq_status convt_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                                  conv_geom *g) {
+    int64_t group;
+    NNQ_TRY(conv_common(ctx, in, n_in, &group));
+    const nnq_tensor *x = in[0], *w = in[1];
+    int ap;
+    bool ceil_mode;
+    NNQ_TRY(nn_window_parse(ctx, x, w->dims + 2, false, &g->w, &ap, &ceil_mode));
+    int nsp = g->w.nsp;
+    int64_t C = x->dims[1], M = w->dims[1] < 0 ? -1 : w->dims[1] * group;
+    if (C >= 0 && w->dims[0] >= 0 && w->dims[0] != C)
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
+                         "ConvTranspose: X has %lld channels but W's first dim is %lld",
+                         (long long)C, (long long)w->dims[0]);
+    if (C >= 0 && C % group != 0)
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
+                         "ConvTranspose: X has %lld channels, not a multiple of group %lld",
+                         (long long)C, (long long)group);
+    NNQ_TRY(check_bias(ctx, in, n_in, M));
+    int64_t opad[NNQ_MAX_DIMS] = {0};
+    const int64_t *v;
+    size_t n;
+    NNQ_TRY(nnq_attr_ints(ctx->node, "output_padding", &v, &n));
+    if (n && n != (size_t)nsp)
+        return nnq_error(NNQ_STATUS_INVALID_FORMAT,
+                         "ConvTranspose: output_padding has %zu values for %d spatial dims", n, nsp);
+    for (size_t i = 0; i < n; i++) opad[i] = v[i];
+    const int64_t *os;
+    size_t nos;
+    NNQ_TRY(nnq_attr_ints(ctx->node, "output_shape", &os, &nos));
+    if (nos && nos != (size_t)nsp && nos != (size_t)nsp + 2)
+        return nnq_error(NNQ_STATUS_INVALID_FORMAT,
+                         "ConvTranspose: output_shape has %zu values for %d spatial dims", nos, nsp);
+    if (nos) os += nos - (size_t)nsp;
+    for (int i = 0; i < nsp; i++) {
+        int64_t in_d = g->w.in[i], ek = (g->w.k[i] - 1) * g->w.d[i] + 1, s = g->w.s[i];
+        if (in_d < 0 || g->w.k[i] < 0) {
+            g->w.out[i] = -1;
+            continue;
+        }
+        int64_t full = s * (in_d - 1) + opad[i] + ek;
+        if (nos || ap == 1 || ap == 2) {
+            /* Padding follows from the requested output size. */
+            int64_t want = nos ? os[i] : in_d * s;
+            int64_t total = full - want;
+            if (total < 0) total = 0;
+            g->w.out[i] = want;
+            int64_t small = total / 2, big = total - small;
+            g->w.pb[i] = ap == 2 ? big : small;
+            g->w.pe[i] = ap == 2 ? small : big;
+            continue;
+        }
+        if (ap == 3) g->w.pb[i] = g->w.pe[i] = 0;
+        g->w.out[i] = full - g->w.pb[i] - g->w.pe[i];
+        if (g->w.out[i] < 0)
+            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
+                             "ConvTranspose: spatial dim %d gives output size %lld < 0", i,
+                             (long long)g->w.out[i]);
+    }
+    memset(&g->N, 0, sizeof *g - offsetof(conv_geom, N));
+    if (x->dims[0] < 0 || C < 0 || M < 0 || g->w.out[0] < 0) return NNQ_STATUS_OK;
+    geom_sizes(g, x, M, group);
+    return NNQ_STATUS_OK;
+}
+
+nnq_status nn_conv_transpose_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                                   nnq_out_shape *out, size_t n_out) {
+    conv_geom g = {0};
+    NNQ_TRY(convt_geom_init(ctx, in, n_in, &g));
+    int64_t group;
+    NNQ_TRY(nnq_attr_int(ctx->node, "group", 1, &group));
+    out[0].dtype = NNQ_DTYPE_FLOAT32;
+    out[0].ndim = in[0]->ndim;
+    out[0].dims[0] = in[0]->dims[0];
+    out[0].dims[1] = in[1]->dims[1] < 0 ? -1 : in[1]->dims[1] * group;
+    for (int i = 0; i < g.w.nsp; i++) out[0].dims[2 + i] = g.w.out[i];
+    return NNQ_STATUS_OK;
+}
+
+size_t nn_conv_transpose_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in) {
+    conv_geom g = {0};
+    if (convt_geom_init(ctx, in, n_in, &g)) return 0;
+    size_t n;
+    if (!nnq_size_mul(g.Mg, g.ksp, &n) || !nnq_size_mul(n, g.isp, &n) ||
+        !nnq_size_mul(n, sizeof(float), &n))
+        return SIZE_MAX;
+    return n;
+}
+
+/* Scatter-add col rows of output channel m (within the group) into y. */
+static void col2im_channel(const conv_geom *g, const float *col, float *y, size_t m) {
+    const nn_window *w = &g->w;
+    int L = w->nsp - 1;
+    size_t ilen = (size_t)w->in[L], outer = g->isp / ilen;
+    for (size_t kk0 = 0; kk0 < g->ksp; kk0++) {
+        int64_t ko[NNQ_MAX_DIMS], i[NNQ_MAX_DIMS] = {0};
+        size_t kk = kk0;
+        for (int d = L; d >= 0; d--) {
+            ko[d] = (int64_t)(kk % (size_t)w->k[d]);
+            kk /= (size_t)w->k[d];
+        }
+        const float *src = col + (m * g->ksp + kk0) * g->isp;
+        int64_t s = w->s[L], base = ko[L] * w->d[L] - w->pb[L], on = w->out[L];
+        for (size_t q = 0; q < outer; q++, src += ilen) {
+            bool valid = true;
+            size_t off = 0;
+            for (int d = 0; d < L; d++) {
+                int64_t o = i[d] * w->s[d] - w->pb[d] + ko[d] * w->d[d];
+                valid = valid && o >= 0 && o < w->out[d];
+                off = off * (size_t)w->out[d] + (size_t)(valid ? o : 0);
+            }
+            if (valid) {
+                float *row = y + off * (size_t)on;
+                for (size_t iw = 0; iw < ilen; iw++) {
+                    int64_t ow = (int64_t)iw * s + base;
+                    if (ow >= 0 && ow < on) row[ow] += src[iw];
+                }
+            }
+            for (int d = L - 1; d >= 0; d--) {
+                if (++i[d] < w->in[d]) break;
+                i[d] = 0;
+            }
+        }
+    }
+}
+
+typedef struct convt_job {
+    const conv_geom *g;
+    const float *col;
+    float *y; /* output of (n, group) */
+} convt_job;
+
+static void col2im_task(void *ctx, size_t start, size_t count) {
+    const convt_job *j = ctx;
+    for (size_t m = start; m < start + count; m++)
+        col2im_channel(j->g, j->col, j->y + m * j->g->osp, m);
+}
+
+nnq_status nn_conv_transpose_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                                 nnq_tensor *const *out, size_t n_out) {
+    conv_geom g = {0};
+    NNQ_TRY(convt_geom_init(ctx, in, n_in, &g));
+    const float *x = in[0]->data, *w = in[1]->data;
+    const float *b = n_in > 2 && in[2] ? in[2]->data : NULL;
+    float *y = out[0]->data, *col = ctx->scratch;
+    for (size_t r = 0; r < g.N * g.M; r++)
+        for (size_t i = 0; i < g.osp; i++) y[r * g.osp + i] = b ? b[r % g.M] : 0.0f;
+    if (g.isp == 0 || g.osp == 0) return NNQ_STATUS_OK;
+    size_t rows = g.Mg * g.ksp;
+    for (size_t n = 0; n < g.N; n++)
+        for (size_t gi = 0; gi < g.G; gi++) {
+            /* col[Mg*ksp, isp] = W_g^T x X_g, W_g being [Cg, Mg*ksp]. */
+            nnq_sgemm(ctx->pool, true, false, rows, g.isp, g.Cg, 1.0f, w + gi * g.Cg * rows, rows,
+                      x + (n * g.C + gi * g.Cg) * g.isp, g.isp, 0.0f, col, g.isp);
+            convt_job j = {&g, col, y + (n * g.M + gi * g.Mg) * g.osp};
+            nnq_pool_parallelize_1d(ctx->pool, col2im_task, &j, g.Mg, 1);
+        }
+    return NNQ_STATUS_OK;
+}

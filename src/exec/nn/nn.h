@@ -1,0 +1,84 @@
+/*
+ * nn.h - helpers shared by the neural-network operators in src/exec/nn/.
+ */
+#ifndef NNQ_EXEC_NN_H
+#define NNQ_EXEC_NN_H
+
+#include "exec/op.h"
+
+/*
+ * C[M x N] = alpha * op(A) * op(B) + beta * C, row-major, op = transpose
+ * when ta / tb.  beta == 0 ignores C's previous contents.  Runs on OpenBLAS
+ * (single-threaded) over output tiles spread on the pool; the tiling depends
+ * only on M, N, K, so results do not depend on the thread count.  With the
+ * scalar path forced (nnq_cpu_features() == 0) it runs nnq_sgemm_ref.
+ */
+NNQ_INTERNAL void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N, size_t K,
+                            float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                            float beta, float *C, size_t ldc);
+/* The scalar reference: each C element accumulates over k in order. */
+NNQ_INTERNAL void nnq_sgemm_ref(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,
+                                const float *A, size_t lda, const float *B, size_t ldb,
+                                float beta, float *C, size_t ldc);
+
+/* DTYPE_MISMATCH unless t is float32 (`what` names the input). */
+NNQ_INTERNAL nnq_status nn_need_float(const nnq_op_ctx *ctx, const nnq_tensor *t,
+                                      const char *what);
+/* Copy a tensor's dtype and shape into an inferred output. */
+NNQ_INTERNAL void nn_out_like(nnq_out_shape *o, const nnq_tensor *t);
+/* Normalize axis into [0, ndim), AXIS_OUT_OF_RANGE otherwise. */
+NNQ_INTERNAL nnq_status nn_axis(const nnq_op_ctx *ctx, int64_t axis, int ndim, int *out);
+
+/* Sliding-window geometry of Conv / ConvTranspose / pools over the spatial
+ * dims (all dims after N and C).  A dim of -1 (not known yet) gives -1. */
+typedef struct nn_window {
+    int nsp;
+    int64_t in[NNQ_MAX_DIMS], out[NNQ_MAX_DIMS];
+    int64_t k[NNQ_MAX_DIMS], s[NNQ_MAX_DIMS], d[NNQ_MAX_DIMS];
+    int64_t pb[NNQ_MAX_DIMS], pe[NNQ_MAX_DIMS];
+} nn_window;
+
+/*
+ * Read kernel_shape / strides / dilations / pads / auto_pad (and ceil_mode
+ * when allow_ceil) for input x.  kernel: the kernel's spatial dims from the
+ * weight (Conv), or NULL to require the kernel_shape attribute (pools).
+ */
+NNQ_INTERNAL nnq_status nn_window_init(const nnq_op_ctx *ctx, const nnq_tensor *x,
+                                       const int64_t *kernel, bool allow_ceil, nn_window *w);
+/* The parsing half of nn_window_init: auto_pad 0 NOTSET, 1 SAME_UPPER,
+ * 2 SAME_LOWER, 3 VALID; out[] is left 0. */
+NNQ_INTERNAL nnq_status nn_window_parse(const nnq_op_ctx *ctx, const nnq_tensor *x,
+                                        const int64_t *kernel, bool allow_ceil, nn_window *w,
+                                        int *auto_pad, bool *ceil_mode);
+/* Elements of the spatial output / input. */
+NNQ_INTERNAL size_t nn_window_out_size(const nn_window *w);
+NNQ_INTERNAL size_t nn_window_in_size(const nn_window *w);
+
+/* Each operator's infer / run (and scratch) pair, listed in ops_nn.c. */
+#define NN_OP_DECL(op)                                                                             \
+    NNQ_INTERNAL nnq_status nn_##op##_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in,   \
+                                            size_t n_in, nnq_out_shape *out, size_t n_out);       \
+    NNQ_INTERNAL nnq_status nn_##op##_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in,     \
+                                          size_t n_in, nnq_tensor *const *out, size_t n_out);
+NN_OP_DECL(gemm)
+NN_OP_DECL(matmul)
+NN_OP_DECL(conv)
+NN_OP_DECL(conv_transpose)
+NN_OP_DECL(maxpool)
+NN_OP_DECL(avgpool)
+NN_OP_DECL(global_avgpool)
+NN_OP_DECL(global_maxpool)
+NN_OP_DECL(batchnorm)
+NN_OP_DECL(layernorm)
+NN_OP_DECL(instancenorm)
+NN_OP_DECL(softmax)
+NN_OP_DECL(logsoftmax)
+NN_OP_DECL(lstm)
+NNQ_INTERNAL size_t nn_conv_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
+                                    size_t n_in);
+NNQ_INTERNAL size_t nn_conv_transpose_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
+                                              size_t n_in);
+NNQ_INTERNAL size_t nn_lstm_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
+                                    size_t n_in);
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * resize.c - Resize (opsets 10-19): nearest and (multi)linear modes, every
+ * coordinate_transformation_mode, output from scales or sizes (with axes
+ * and keep_aspect_ratio_policy).  Cubic and antialias are UNSUPPORTED.
+ *
+ * Coordinates are computed in double like the ONNX reference, so rounding
+ * ties in nearest mode land where its expected outputs put them.  Opset 10
+ * has no attributes beyond mode and behaves as asymmetric + floor.
+ * Linear interpolation is separable: per axis the two neighbours are
+ * floor(x) and floor(x) + 1, clamped to the edge.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "exec/tensor/tensor_ops.h"
+
+typedef enum {
+    CT_HALF_PIXEL, CT_HALF_PIXEL_SYM, CT_PYTORCH, CT_ALIGN, CT_ASYM, CT_CROP, CT_TF_NN
+} ct_mode;
+typedef enum { NM_ROUND_FLOOR, NM_ROUND_CEIL, NM_FLOOR, NM_CEIL } nearest_mode;
+
+typedef struct resize_plan {
+    bool linear;
+    ct_mode ct;
+    nearest_mode nm;
+    float extrapolation;
+    int ndim;
+    int64_t out[NNQ_MAX_DIMS];
+    double scale[NNQ_MAX_DIMS];
+    double roi_start[NNQ_MAX_DIMS], roi_end[NNQ_MAX_DIMS];
+} resize_plan;
+
+/* Per output coordinate of one axis: neighbours and weight of i1. */
+typedef struct axis_tap {
+    int64_t i0, i1;
+    double w1;
+    bool outside; /* tf_crop_and_resize: use the extrapolation value */
+} axis_tap;
+
+static nnq_status pick(const nnq_op_ctx *ctx, const char *attr, const char *def,
+                       const char *const *names, int n, int *out) {
+    const char *s;
+    NNQ_TRY(nnq_attr_string(ctx->node, attr, def, &s));
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) return (*out = i), NNQ_STATUS_OK;
+    return nnq_op_error(ctx, NNQ_STATUS_UNKNOWN_NAME, "attribute %s '%s' is not supported", attr,
+                        s);
+}
+
+static nnq_status resize_attrs(const nnq_op_ctx *ctx, resize_plan *p) {
+    static const char *const modes[] = {"nearest", "linear"};
+    static const char *const cts[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
+                                      "align_corners", "asymmetric", "tf_crop_and_resize",
+                                      "tf_half_pixel_for_nn"};
+    static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    int mode = 0, ct = CT_ASYM, nm = NM_FLOOR;
+    int64_t antialias;
+    NNQ_TRY(pick(ctx, "mode", "nearest", modes, 2, &mode));
+    p->linear = mode == 1;
+    if (ctx->opset <= 0 || ctx->opset >= 11) {
+        NNQ_TRY(pick(ctx, "coordinate_transformation_mode", "half_pixel", cts, 7, &ct));
+        NNQ_TRY(pick(ctx, "nearest_mode", "round_prefer_floor", nms, 4, &nm));
+    }
+    p->ct = (ct_mode)ct;
+    p->nm = (nearest_mode)nm;
+    NNQ_TRY(nnq_attr_float(ctx->node, "extrapolation_value", 0.0f, &p->extrapolation));
+    NNQ_TRY(nnq_attr_int(ctx->node, "antialias", 0, &antialias));
+    if (antialias)
+        return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED, "antialias=1 is not supported");
+    return NNQ_STATUS_OK;
+}
+
+/* Values of a float32 input (scales, roi). */
+static nnq_status const_floats(const nnq_op_ctx *ctx, const nnq_tensor *t, size_t idx, double *out,
+                               size_t cap, size_t *n) {
+    if (t->dtype != NNQ_DTYPE_FLOAT32)
+        return nnq_op_error(ctx, NNQ_STATUS_DTYPE_MISMATCH,
+                            "input %zu '%s' has type %s, expected float32", idx,
+                            nnq_op_input_name(ctx, idx), nnq_dtype_name(t->dtype));
+    if (!t->data)
+        return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED,
+                            "input %zu '%s' must be a constant to infer the output shape", idx,
+                            nnq_op_input_name(ctx, idx));
+    if (t->numel > cap)
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH, "input %zu '%s' has %zu values, "
+                            "more than %zu", idx, nnq_op_input_name(ctx, idx), t->numel, cap);
+    for (size_t i = 0; i < t->numel; i++) out[i] = ((const float *)t->data)[i];
+    *n = t->numel;
+    return NNQ_STATUS_OK;
+}
+
+/* Output sizes and per-axis scales from scales or sizes. */
+static nnq_status resize_sizes(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                               const int *axes, size_t na, resize_plan *p) {
+    const nnq_tensor *x = in[0];
+    size_t si = ctx->opset > 0 && ctx->opset < 11 ? 1 : 2;
+    bool has_scales = nnq_op_has(in, n_in, si), has_sizes = nnq_op_has(in, n_in, 3);
+    double v[NNQ_MAX_DIMS];
+    size_t n;
+    if (has_scales == has_sizes)
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT,
+                            "exactly one of scales and sizes must be given (got %s)",
+                            has_scales ? "both" : "neither");
+    for (int d = 0; d < x->ndim; d++) p->out[d] = x->dims[d], p->scale[d] = 1.0;
+    if (has_scales) {
+        NNQ_TRY(const_floats(ctx, in[si], si, v, NNQ_MAX_DIMS, &n));
+        if (n != na)
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "scales has %zu values; expected %zu (one per resized axis)", n, na);
+        for (size_t i = 0; i < na; i++) {
+            if (!(v[i] > 0.0))
+                return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "scales[%zu] = %g is not > 0",
+                                    i, v[i]);
+            p->scale[axes[i]] = v[i];
+            p->out[axes[i]] = (int64_t)floor((double)x->dims[axes[i]] * v[i]);
+        }
+        return NNQ_STATUS_OK;
+    }
+    int64_t sz[NNQ_MAX_DIMS];
+    const char *policies[] = {"stretch", "not_larger", "not_smaller"};
+    int policy = 0;
+    NNQ_TRY(nnq_op_const_ints(ctx, in[3], 3, sz, NNQ_MAX_DIMS, &n));
+    if (n != na)
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "sizes has %zu values; expected %zu (one per resized axis)", n, na);
+    NNQ_TRY(pick(ctx, "keep_aspect_ratio_policy", "stretch", policies, 3, &policy));
+    double common = policy == 1 ? (double)INFINITY : 0.0;
+    for (size_t i = 0; i < na; i++) {
+        if (sz[i] < 0)
+            return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "sizes[%zu] = %lld is negative", i,
+                                (long long)sz[i]);
+        double s = x->dims[axes[i]] ? (double)sz[i] / (double)x->dims[axes[i]] : 1.0;
+        p->scale[axes[i]] = s;
+        p->out[axes[i]] = sz[i];
+        common = policy == 1 ? fmin(common, s) : fmax(common, s);
+    }
+    if (policy != 0)
+        for (size_t i = 0; i < na; i++) {
+            p->scale[axes[i]] = common;
+            p->out[axes[i]] = (int64_t)nearbyint(common * (double)x->dims[axes[i]]);
+        }
+    return NNQ_STATUS_OK;
+}
+
+static nnq_status resize_plan_make(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
+                                   size_t n_in, resize_plan *p) {
+    const nnq_tensor *x = in[0];
+    int axes[NNQ_MAX_DIMS];
+    const int64_t *ax;
+    size_t na;
+    memset(p, 0, sizeof *p);
+    p->ndim = x->ndim;
+    NNQ_TRY(resize_attrs(ctx, p));
+    NNQ_TRY(nnq_attr_ints(ctx->node, "axes", &ax, &na));
+    if (na > (size_t)x->ndim)
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT, "axes has %zu entries for rank %d",
+                            na, x->ndim);
+    bool seen[NNQ_MAX_DIMS] = {false};
+    for (size_t i = 0; i < na; i++) {
+        NNQ_TRY(nnq_op_axis(ctx, "axes entry", ax[i], x->ndim, &axes[i]));
+        if (seen[axes[i]])
+            return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT,
+                                "axis %d appears twice in axes", axes[i]);
+        seen[axes[i]] = true;
+    }
+    if (na == 0)
+        for (int d = 0; d < x->ndim; d++) axes[na++] = d;
+    NNQ_TRY(resize_sizes(ctx, in, n_in, axes, na, p));
+    for (int d = 0; d < x->ndim; d++)
+        if (x->dims[d] == 0 && p->out[d] > 0)
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "axis %d is empty and cannot be resized to %lld", d,
+                                (long long)p->out[d]);
+    for (int d = 0; d < x->ndim; d++) p->roi_start[d] = 0.0, p->roi_end[d] = 1.0;
+    if (p->ct == CT_CROP && nnq_op_has(in, n_in, 1)) {
+        double roi[2 * NNQ_MAX_DIMS];
+        size_t n;
+        NNQ_TRY(const_floats(ctx, in[1], 1, roi, 2 * NNQ_MAX_DIMS, &n));
+        if (n != 2 * na)
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "roi has %zu values; expected %zu (start and end per axis)", n,
+                                2 * na);
+        for (size_t i = 0; i < na; i++)
+            p->roi_start[axes[i]] = roi[i], p->roi_end[axes[i]] = roi[i + na];
+    }
+    return NNQ_STATUS_OK;
+}
+
+nnq_status nnq_resize_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                            nnq_out_shape *outs, size_t n_out) {
+    resize_plan p;
+    NNQ_TRY(nnq_op_need(ctx, in, n_in, 0));
+    NNQ_TRY(nnq_op_need_esize(ctx, in[0], 0));
+    NNQ_TRY(resize_plan_make(ctx, in, n_in, &p));
+    if (p.linear && in[0]->dtype != NNQ_DTYPE_FLOAT32)
+        return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED,
+                            "linear mode needs float32 input, '%s' is %s",
+                            nnq_op_input_name(ctx, 0), nnq_dtype_name(in[0]->dtype));
+    nnq_out_set(&outs[0], in[0]->dtype, in[0]->ndim, p.out);
+    return NNQ_STATUS_OK;
+}
+
+size_t nnq_resize_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in) {
+    resize_plan p;
+    size_t total = 0;
+    if (resize_plan_make(ctx, in, n_in, &p) != NNQ_STATUS_OK) return 0;
+    for (int d = 0; d < p.ndim; d++) total += (size_t)p.out[d];
+    return total * sizeof(axis_tap);
+}
+
+/* ONNX defines the transforms with the unrounded resized length
+ * (length_original * scale); only half_pixel_symmetric also uses the
+ * integer output length. */
+static double source_coord(const resize_plan *p, int d, int64_t xo, int64_t len_in) {
+    double x = (double)xo, s = p->scale[d], in = (double)len_in, out = s * in;
+    switch (p->ct) {
+    case CT_HALF_PIXEL: return (x + 0.5) / s - 0.5;
+    case CT_HALF_PIXEL_SYM: {
+        double adj = (double)p->out[d] / out, center = in / 2.0;
+        return center * (1.0 - adj) + (x + 0.5) / s - 0.5;
+    }
+    case CT_PYTORCH: return out > 1.0 ? (x + 0.5) / s - 0.5 : 0.0;
+    case CT_ALIGN: return out > 1.0 ? x * (in - 1.0) / (out - 1.0) : 0.0;
+    case CT_ASYM: return x / s;
+    case CT_TF_NN: return (x + 0.5) / s;
+    default: {
+        double a = p->roi_start[d], b = p->roi_end[d];
+        return out > 1.0 ? a * (in - 1.0) + x * (b - a) * (in - 1.0) / (out - 1.0)
+                         : 0.5 * (a + b) * (in - 1.0);
+    }
+    }
+}
+
+static int64_t nearest_index(nearest_mode m, double x) {
+    double f = floor(x);
+    switch (m) {
+    case NM_FLOOR: return (int64_t)f;
+    case NM_CEIL: return (int64_t)ceil(x);
+    case NM_ROUND_FLOOR: return (int64_t)(x - f == 0.5 ? f : floor(x + 0.5));
+    default: return (int64_t)(x - f == 0.5 ? f + 1.0 : floor(x + 0.5));
+    }
+}
+
+static void make_taps(const resize_plan *p, int d, int64_t len_in, axis_tap *t) {
+    for (int64_t o = 0; o < p->out[d]; o++) {
+        double x = source_coord(p, d, o, len_in);
+        /* a huge or NaN coordinate clamps like any other outside one */
+        if (!(x > -1e18)) x = -1e18;
+        if (x > 1e18) x = 1e18;
+        axis_tap *a = &t[o];
+        a->outside = p->ct == CT_CROP && (x < 0.0 || x > (double)(len_in - 1));
+        if (p->linear) {
+            double f = floor(x);
+            a->i0 = (int64_t)f;
+            a->i1 = a->i0 + 1;
+            a->w1 = x - f;
+        } else {
+            a->i0 = a->i1 = nearest_index(p->nm, x);
+            a->w1 = 0.0;
+        }
+        a->i0 = NNQ_MIN(NNQ_MAX(a->i0, 0), len_in - 1);
+        a->i1 = NNQ_MIN(NNQ_MAX(a->i1, 0), len_in - 1);
+    }
+}
+
+typedef struct resize_job {
+    const resize_plan *p;
+    const nnq_tensor *x;
+    nnq_tensor *y;
+    const axis_tap *taps[NNQ_MAX_DIMS];
+    int64_t xs[NNQ_MAX_DIMS];
+} resize_job;
+
+static void resize_task(void *arg, size_t start, size_t count) {
+    const resize_job *j = arg;
+    int nd = j->p->ndim;
+    size_t es = nnq_dtype_esize(j->x->dtype);
+    for (size_t e = start; e < start + count; e++) {
+        const axis_tap *tp[NNQ_MAX_DIMS];
+        size_t rem = e;
+        bool outside = false;
+        for (int d = nd - 1; d >= 0; d--) {
+            tp[d] = &j->taps[d][rem % (size_t)j->y->dims[d]];
+            rem /= (size_t)j->y->dims[d];
+            outside |= tp[d]->outside;
+        }
+        if (!j->p->linear) {
+            int64_t off = 0;
+            for (int d = 0; d < nd; d++) off += tp[d]->i0 * j->xs[d];
+            char *dst = (char *)j->y->data + e * es;
+            if (outside && es == 4) memcpy(dst, &j->p->extrapolation, 4);
+            else memcpy(dst, (const char *)j->x->data + (size_t)off * es, es);
+            continue;
+        }
+        const float *x = j->x->data;
+        double acc = 0.0;
+        for (unsigned c = 0; c < (1u << nd); c++) {
+            double w = 1.0;
+            int64_t off = 0;
+            for (int d = 0; d < nd && w != 0.0; d++) {
+                bool hi = (c >> d) & 1u;
+                w *= hi ? tp[d]->w1 : 1.0 - tp[d]->w1;
+                off += (hi ? tp[d]->i1 : tp[d]->i0) * j->xs[d];
+            }
+            if (w != 0.0) acc += w * (double)x[off];
+        }
+        ((float *)j->y->data)[e] = outside ? j->p->extrapolation : (float)acc;
+    }
+}
+
+nnq_status nnq_resize_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
+                          nnq_tensor *const *outs, size_t n_out) {
+    resize_plan p;
+    NNQ_TRY(resize_plan_make(ctx, in, n_in, &p));
+    const nnq_tensor *x = in[0];
+    nnq_tensor *y = outs[0];
+    if (y->numel == 0) return NNQ_STATUS_OK;
+    size_t need = 0;
+    for (int d = 0; d < p.ndim; d++) need += (size_t)p.out[d];
+    if (need * sizeof(axis_tap) > ctx->scratch_size || !ctx->scratch)
+        return nnq_op_error(ctx, NNQ_STATUS_INTERNAL, "scratch of %zu bytes is smaller than %zu",
+                            ctx->scratch_size, need * sizeof(axis_tap));
+    resize_job j = {.p = &p, .x = x, .y = y};
+    axis_tap *t = ctx->scratch;
+    for (int d = 0; d < p.ndim; d++) {
+        make_taps(&p, d, x->dims[d], t);
+        j.taps[d] = t;
+        t += p.out[d];
+    }
+    nnq_contig_strides(x->ndim, x->dims, j.xs);
+    nnq_pool *pool = y->numel <= NNQ_EW_CHUNK / 4 ? NULL : ctx->pool;
+    nnq_pool_parallelize_1d(pool, resize_task, &j, y->numel, NNQ_EW_CHUNK / 4);
+    return NNQ_STATUS_OK;
+}
