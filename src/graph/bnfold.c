@@ -110,21 +110,61 @@ static void set_gemm_beta_one(nnq_node *n) {
         if (!strcmp(n->attrs[i].name, "beta")) n->attrs[i].f = 1.0f; /* absent means 1 */
 }
 
+/* Attach the folded bias: in place when the node owns its bias, else as a
+ * new initializer "<node>.bias". */
+static nnq_status attach_bias(nnq_graph *g, const fold_site *f, nnq_tensor *nb) {
+    nnq_node *pn = &g->nodes[f->prod];
+    ptrdiff_t bi = f->bias ? nnq_graph_find_init(g, pn->inputs[2]) : -1;
+    if (bi >= 0 && sole_use(g, pn->inputs[2]) && g->inits[bi].tensor->numel == f->channels &&
+        g->inits[bi].tensor->ndim == 1) {
+        nnq_tensor_free(g->inits[bi].tensor);
+        g->inits[bi].tensor = nb;
+        return NNQ_STATUS_OK;
+    }
+    char base[300], *name = NULL;
+    snprintf(base, sizeof base, "%.280s.bias", pn->name);
+    nnq_status s = nnq_graph_unique_name(g, base, &name);
+    if (!s)
+        s = nnq_graph_add_init(g, name, nb);
+    else
+        nnq_tensor_free(nb);
+    if (!s) s = set_input(&g->nodes[f->prod], 2, name);
+    nnq_free(name);
+    return s;
+}
+
+/* Everything that can fail happens before the weights change, so a failed
+ * fold leaves the model's meaning intact. */
 static nnq_status fold_one(nnq_graph *g, const fold_site *f) {
     size_t c = f->channels;
     const float *gm = f->scale->data, *bt = f->shift->data, *mu = f->mean->data, *vr = f->var->data;
     float eps = attr_f(&g->nodes[f->bn], "epsilon", 1e-5f);
     nnq_tensor *nb = NULL;
     int64_t cdim = (int64_t)c;
-    NNQ_TRY(nnq_tensor_create(NNQ_DTYPE_FLOAT32, 1, &cdim, &nb));
-    float *w = f->w->data, *bias = nb->data;
+    char *out = nnq_strdup(g->nodes[f->bn].outputs[0]);
+    if (!out) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "fold_batchnorm: out of memory");
+    nnq_status st = nnq_tensor_create(NNQ_DTYPE_FLOAT32, 1, &cdim, &nb);
+    if (st) {
+        nnq_free(out);
+        return st;
+    }
+    float *bias = nb->data;
     const float *old = f->bias ? f->bias->data : NULL;
-    size_t per = c ? f->w->numel / c : 0;
     for (size_t k = 0; k < c; k++) {
         float s = gm[k] / sqrtf(vr[k] + eps);
         float b0 = old ? old[f->bias->numel == 1 ? 0 : k] : 0.0f;
         if (f->gemm) b0 *= f->gemm_beta;
         bias[k] = (b0 - mu[k]) * s + bt[k];
+    }
+    st = attach_bias(g, f, nb); /* old bias data is not read after this */
+    if (st) {
+        nnq_free(out);
+        return st;
+    }
+    float *w = f->w->data;
+    size_t per = c ? f->w->numel / c : 0;
+    for (size_t k = 0; k < c; k++) {
+        float s = gm[k] / sqrtf(vr[k] + eps);
         if (!f->gemm || f->trans_b) {
             for (size_t j = 0; j < per; j++) w[k * per + j] *= s;
         } else { /* B is [K, M]: channel k is column k */
@@ -132,29 +172,9 @@ static nnq_status fold_one(nnq_graph *g, const fold_site *f) {
         }
     }
     nnq_node *pn = &g->nodes[f->prod];
-    ptrdiff_t bi = f->bias ? nnq_graph_find_init(g, pn->inputs[2]) : -1;
-    if (bi >= 0 && sole_use(g, pn->inputs[2]) && g->inits[bi].tensor->numel == c &&
-        g->inits[bi].tensor->ndim == 1) {
-        nnq_tensor_free(g->inits[bi].tensor);
-        g->inits[bi].tensor = nb;
-    } else {
-        char base[300], *name = NULL;
-        snprintf(base, sizeof base, "%.280s.bias", pn->name);
-        nnq_status s = nnq_graph_unique_name(g, base, &name);
-        if (!s)
-            s = nnq_graph_add_init(g, name, nb);
-        else
-            nnq_tensor_free(nb);
-        if (!s) s = set_input(&g->nodes[f->prod], 2, name);
-        nnq_free(name);
-        NNQ_TRY(s);
-        pn = &g->nodes[f->prod];
-    }
     if (f->gemm) set_gemm_beta_one(pn);
     /* The producer takes over the BN output name so consumers and graph
      * outputs are untouched. */
-    char *out = nnq_strdup(g->nodes[f->bn].outputs[0]);
-    if (!out) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "fold_batchnorm: out of memory");
     nnq_free(pn->outputs[0]);
     pn->outputs[0] = out;
     nnq_graph_remove_node(g, f->bn);
@@ -174,7 +194,9 @@ nnq_status nnq_graph_fold_batchnorm(nnq_graph *g, size_t *n_folded) {
         NNQ_TRY(fold_one(g, &f));
         folded++; /* node i was removed: look at the new node i */
     }
-    if (folded) NNQ_TRY(nnq_graph_prune_values(g));
+    /* The folds are complete and the graph valid: failing to drop the now
+     * unused BN parameters (out of memory) only leaves them in place. */
+    if (folded && nnq_graph_prune_values(g) != NNQ_STATUS_OK) nnq_clear_error();
     if (n_folded) *n_folded = folded;
     return NNQ_STATUS_OK;
 }

@@ -236,6 +236,35 @@ static void test_fold_gemm_golden(void **state) {
 /* tiny_cnn: compare with the BatchNormalization definition evaluated in
  * double (y = scale * (x - mean) / sqrt(var + eps) + B), values from the
  * formulas in tools/make_test_models.py. */
+/* An allocation failure anywhere in a fold leaves the weights untouched;
+ * k runs past the number of allocations a fold makes. */
+static void test_fold_alloc_failure_is_clean(void **state) {
+    (void)state;
+    size_t ok = 0, failed = 0;
+    for (long k = 0; k < 64; k++) {
+        nnq_graph *g = NULL;
+        NNQ_ASSERT_OK(nnq_graph_load(DATA "tiny_cnn.onnx", NULL, &g));
+        float w0 = init_data(g, "conv.w")[0]; /* -0.375, channel 0: s = 1 / sqrt(1 + 1e-5) */
+        size_t folded = 0;
+        nnq_test_alloc_fail_after(k);
+        nnq_status s = nnq_graph_fold_batchnorm(g, &folded);
+        nnq_test_alloc_fail_after(-1);
+        if (s == NNQ_STATUS_OK) {
+            ok++;
+            assert_int_equal(folded, 1);
+            assert_int_equal(g->n_nodes, 5);
+            assert_true(init_data(g, "conv.w")[0] == w0 * (1.0f / sqrtf(1.0f + 1e-5f)));
+        } else {
+            failed++;
+            assert_int_equal(s, NNQ_STATUS_OUT_OF_MEMORY);
+            assert_true(init_data(g, "conv.w")[0] == w0);
+            assert_int_equal(g->n_nodes, 6);
+        }
+        nnq_graph_free(g);
+    }
+    assert_true(ok > 0 && failed > 0);
+}
+
 static void test_fold_tiny_cnn(void **state) {
     (void)state;
     nnq_graph *g = NULL;
@@ -314,6 +343,7 @@ int main(void) {
         cmocka_unit_test(test_fold_conv_golden),
         cmocka_unit_test(test_fold_gemm_golden),
         cmocka_unit_test(test_fold_tiny_cnn),
+        cmocka_unit_test(test_fold_alloc_failure_is_clean),
         cmocka_unit_test(test_fold_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
