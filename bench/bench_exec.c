@@ -28,7 +28,8 @@ static void run_once(void *p) {
     run_ctx *c = p;
     nnq_status s = nnq_exec_run(c->e, &c->x, 1, c->outs, c->n_out);
     if (s) c->status = s;
-    for (size_t i = 0; !s && i < c->n_out; i++) nnq_tensor_free(c->outs[i]);
+    for (size_t i = 0; !s && i < c->n_out; i++)
+        nnq_tensor_free(c->outs[i]);
 }
 
 /* Process CPU seconds: on a loaded machine the 1-thread figure that

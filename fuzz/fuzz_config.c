@@ -24,15 +24,14 @@ static void check_one(const char *text, size_t len, nnq_config_format fmt) {
     if (nnq_config_dump(again, &dump2) != NNQ_STATUS_OK || strcmp(dump, dump2) != 0)
         __builtin_trap();
     static const nnq_config_site sites[] = {
-        {"conv1.weight_quantizer", "Conv", "conv1"},
-        {"conv1.input_quantizer", "Conv", "conv1"},
-        {"fc.output_quantizer", "Gemm", "fc"},
+        {"conv1.weight_quantizer", "Conv", "conv1", 0},
+        {"conv1.input_quantizer", "Conv", "conv1", NNQ_CONFIG_SITE_GRAPH_INPUT},
+        {"fc.output_quantizer", "Gemm", "fc", 0},
     };
     for (size_t i = 0; i < 3; i++) {
         char *desc = NULL;
         /* A cross-attribute rule may reject a site; it must not crash. */
-        (void)nnq_config_describe_site(cfg, sites[i].site_name, sites[i].op_type,
-                                       sites[i].node_name, &desc);
+        (void)nnq_config_describe(cfg, &sites[i], &desc);
         nnq_free(desc);
     }
     char *report = NULL;

@@ -18,11 +18,12 @@ extern "C" {
  * A config maps quantizer sites to quantizer attributes.  A site is named
  * after its node like ModelOpt names its modules: "<node>.input_quantizer",
  * "<node>.weight_quantizer" or "<node>.output_quantizer".  Configs are YAML
- * or JSON with up to four sections, applied to a site in this order (later
+ * or JSON with up to five sections, applied to a site in this order (later
  * wins, attribute by attribute):
  *
  *   global      {<kind>_quantizer: attrs}          every site of that kind
  *   op_type     {<OpType>: {<kind>_quantizer: attrs}}  sites of such nodes
+ *   model_input {<kind>_quantizer: attrs}          sites quantizing a graph input
  *   quant_cfg   {"<glob over site names>": attrs}  every match, in file order
  *   node_name   {<node>: {<kind>_quantizer: attrs}}    exact node names
  *
@@ -118,22 +119,46 @@ NNQ_API nnq_status nnq_config_describe_site(const nnq_config *cfg, const char *s
                                             const char *op_type, const char *node_name,
                                             char **out);
 
+/* Facts about a site that sections select on (nnq_config_site.flags). */
+typedef enum nnq_config_site_flag {
+    /* The site quantizes a graph (model) input: the model_input section
+     * applies to it. */
+    NNQ_CONFIG_SITE_GRAPH_INPUT = 1u << 0,
+    NNQ_CONFIG_SITE_FLAGS_ALL_ = NNQ_CONFIG_SITE_GRAPH_INPUT,
+} nnq_config_site_flag;
+
 /* One quantizer site of a model, as the planner names it. */
 typedef struct nnq_config_site {
     const char *site_name; /* "<node_name>.<kind>_quantizer" */
     const char *op_type;   /* may be NULL */
     const char *node_name;
+    uint32_t flags;        /* NNQ_CONFIG_SITE_* bits; 0 when none is known */
 } nnq_config_site;
+
+/**
+ * As nnq_config_describe_site, for a site given with its flags (the
+ * model_input section reaches only sites flagged NNQ_CONFIG_SITE_GRAPH_INPUT;
+ * nnq_config_describe_site is this with flags 0).
+ * @param site  the site; its strings are only read during the call
+ * @param out   receives a NUL-terminated string; free with nnq_free
+ * Errors: those of nnq_config_describe_site, and INVALID_ARGUMENT for a NULL
+ * site or flags outside NNQ_CONFIG_SITE_FLAGS_ALL_.
+ */
+NNQ_API nnq_status nnq_config_describe(const nnq_config *cfg, const nnq_config_site *site,
+                                       char **out);
 
 /**
  * Find config entries that reach none of the given sites: quant_cfg
  * patterns matching no site name, op_type keys naming no site's op type,
- * node_name keys naming no site's node.  Each becomes one line of *report,
- * with up to three nearest site / op / node names by edit distance (a
- * pattern's distance counts the edits that would make it match).
+ * node_name keys naming no site's node, and a model_input section when no
+ * site of a kind it names is flagged NNQ_CONFIG_SITE_GRAPH_INPUT.  Each
+ * becomes one line of *report, with up to three nearest site / op / node
+ * names by edit distance (a pattern's distance counts the edits that would
+ * make it match).
  * @param n_unmatched  receives the number of such entries (may be NULL)
  * @param report       receives the text ("" when all matched); free with nnq_free
- * Errors: INVALID_ARGUMENT (a site with a NULL name), OUT_OF_MEMORY.
+ * Errors: INVALID_ARGUMENT (a site with a NULL name or unknown flags),
+ * OUT_OF_MEMORY.
  */
 NNQ_API nnq_status nnq_config_check_sites(const nnq_config *cfg, const nnq_config_site *sites,
                                           size_t n_sites, size_t *n_unmatched, char **report);
@@ -336,10 +361,13 @@ struct nnq_compress_config;
  *
  * settings keys: mode (palettize / linear / prune), bits, method (kmeans /
  * uniform / unique), granularity (per_tensor / per_channel /
- * per_grouped_channel), group_size, lut_dtype (fp32 / fp16 / int8),
- * linear_mode (linear / linear_symmetric), prune (none / threshold /
- * magnitude / n_m / block), threshold, sparsity, n, m, block_size, seed,
- * max_iter, min_size.  null leaves the weight uncompressed.
+ * per_grouped_channel / per_block), group_size, lut_dtype (fp32 / fp16 /
+ * int8), linear_mode (linear / linear_symmetric), linear_dtype (int /
+ * uint), prune (none / threshold / magnitude / n_m / block), threshold,
+ * sparsity, n, m, block_size, seed, max_iter, min_size.  null leaves the
+ * weight uncompressed.  With granularity per_block, block_size is the
+ * linear quantization block along the weight's input axis (then block
+ * pruning is refused: both would read block_size).
  */
 typedef struct nnq_compress_spec nnq_compress_spec;
 
@@ -383,6 +411,21 @@ typedef struct nnq_model_compress_options {
     nnq_pool *pool;           /* borrowed; NULL = serial */
     nnq_progress_fn progress; /* one call per weight; NULL = silent */
     void *progress_ctx;
+    /* Per-block linear quantization (coremltools granularity "per_block"):
+     * one scale (and zero point) per base->block_size elements along each
+     * weight's input axis (axis 1 of Conv and Gemm transB=1 weights, 0 of
+     * Gemm transB=0 and ConvTranspose, ndim-2 of MatMul, the last of Gather),
+     * written as a blocked DequantizeLinear (opset 21).  base->group_size is
+     * then ignored and base->prune_mode must not be BLOCK. */
+    bool per_block;
+    /* Linear codes unsigned (coremltools dtype uint8 / uint4): grids
+     * [0, 2^bits - 1] (linear) or [0, 2^bits - 2] with zero point
+     * 2^(bits-1) - 1 (linear_symmetric). */
+    bool linear_unsigned;
+    /* Highest ai.onnx opset the output may import; 0: no limit (21 is the
+     * highest nnq raises to).  Below 21 the 4-bit forms are off: codes and
+     * palette indices of <= 4 bits stay one per byte and per_block fails. */
+    int max_opset;
 } nnq_model_compress_options;
 
 /* What happened to one weight. */
@@ -423,15 +466,24 @@ typedef struct nnq_compress_report {
  * consumers are unchanged: DequantizeLinear for linear quantization, Cast /
  * Add / Gather / Reshape over a lookup table for palettization, and a
  * dense tensor with exact zeros for pruning alone.  The ai.onnx opset is
- * raised to 13 if lower.
+ * raised to 13 if lower, and to 21 (ir_version 10) when a weight is stored
+ * in a 4-bit form: INT4 / UINT4 linear codes (<= 4 bits), UINT4 palette
+ * indices (tables of <= 16 entries), or a blocked DequantizeLinear.  Those
+ * forms are used only when options->max_opset allows 21 and raising is safe
+ * (no Reduce* node with an `axes` attribute below opset 18, no
+ * GroupNormalization below 21); otherwise one byte per code is kept.
  * @param out     receives the compressed model (nnq_graph_free)
  * @param report  receives the per-weight figures (nnq_compress_report_free);
  *                may be NULL
- * Errors: INVALID_ARGUMENT (NULLs, nothing to do), INVALID_FORMAT (bad
- * glob), NOT_FOUND (an include glob matching no candidate), every error of
- * nnq_compress_tensor naming the tensor (BITS_OUT_OF_RANGE, BLOCK_MISMATCH,
- * LIMIT_EXCEEDED, OUT_OF_RANGE, ...), OUT_OF_MEMORY.  Nothing is returned
- * on failure.
+ * Errors: INVALID_ARGUMENT (NULLs, nothing to do, per_block with
+ * palettization or block pruning, non-finite weights), OUT_OF_RANGE
+ * (max_opset between 1 and 12), UNSUPPORTED (per_block when opset 21 is
+ * not allowed), BLOCK_MISMATCH (input axis not a multiple of the block),
+ * INVALID_FORMAT (bad glob), NOT_FOUND (an include glob matching no
+ * candidate), every error of nnq_compress_tensor naming the tensor
+ * (BITS_OUT_OF_RANGE, BLOCK_MISMATCH, LIMIT_EXCEEDED, OUT_OF_RANGE, ...),
+ * OUT_OF_MEMORY.  Nothing is returned on failure.  The output is
+ * byte-identical for any pool size.
  */
 NNQ_API nnq_status nnq_model_compress(const struct nnq_graph *model,
                                       const nnq_model_compress_options *options,

@@ -24,15 +24,22 @@ static void compress_help(FILE *out) {
           "      --mode M            palettize | linear | prune\n"
           "      --bits N            palettize: 1, 2, 3, 4, 6, 8; linear: 2..8\n"
           "      --method M          palettize: kmeans (default) | uniform | unique\n"
-          "      --granularity G     per-tensor (default) | per-channel | per-grouped-channel\n"
+          "      --granularity G     per-tensor (default) | per-channel | per-grouped-channel |\n"
+          "                          per-block (linear: --block-size weights along the input axis\n"
+          "                          share a scale; opset 21 blocked DequantizeLinear)\n"
           "      --group-size N      output channels per table / scale (per-grouped-channel: 16)\n"
           "      --lut-dtype T       fp32 (default) | fp16 | int8\n"
           "      --linear-mode M     linear_symmetric (default) | linear\n"
+          "      --linear-dtype T    int (default) | uint: signed or unsigned linear codes\n"
           "      --prune P           none | threshold | magnitude | n:m | block\n"
           "      --threshold X       prune |w| < X\n"
           "      --sparsity S        fraction in [0, 1) for magnitude / block\n"
           "      --n-m N:M           keep N of every M along the input axis\n"
-          "      --block-size N      block pruning block length\n"
+          "      --block-size N      per-block quantization block (default 32), else block\n"
+          "                          pruning block length\n"
+          "      --max-opset N       highest ai.onnx opset to raise to (>= 13; default: 21 when\n"
+          "                          int4 / uint4 storage saves bytes; below 21 codes and\n"
+          "                          indices stay one per byte)\n"
           "      --seed N            k-means++ seed (default 0)\n"
           "      --op-types LIST     comma-separated consumers (default Conv,ConvTranspose,Gemm,MatMul;\n"
           "                          add Gather for embeddings)\n"
@@ -61,13 +68,15 @@ typedef struct copts {
     size_t n_include, n_exclude, min_size, batch, samples, threads;
     int mode; /* 0 none given, 1 palettize, 2 linear, 3 prune */
     int bits;
-    bool normalize, json, quiet, grouped;
+    bool normalize, json, quiet, grouped, per_block, linear_unsigned;
+    int max_opset;
     float scale, mean, std;
 } copts;
 
 enum {
     O_MODE = 256, O_BITS, O_METHOD, O_GRAN, O_GROUP, O_LUT, O_LMODE, O_PRUNE, O_THRESH, O_SPARS,
-    O_NM, O_BLOCK, O_SEED, O_OPS, O_INC, O_EXC, O_MINSZ, O_LABELS, O_INNAME, O_SCALE, O_MEAN, O_STD
+    O_NM, O_BLOCK, O_SEED, O_OPS, O_INC, O_EXC, O_MINSZ, O_LABELS, O_INNAME, O_SCALE, O_MEAN, O_STD,
+    O_LDTYPE, O_MAXOPSET
 };
 
 static const struct option long_opts[] = {
@@ -86,6 +95,8 @@ static const struct option long_opts[] = {
     {"std", required_argument, NULL, O_STD}, {"batch-size", required_argument, NULL, 'b'},
     {"samples", required_argument, NULL, 'n'}, {"json", no_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'}, {"threads", required_argument, NULL, 't'},
+    {"linear-dtype", required_argument, NULL, O_LDTYPE},
+    {"max-opset", required_argument, NULL, O_MAXOPSET},
     {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 
 /* Index of arg in the NULL-terminated names, or a usage error. */
@@ -121,6 +132,14 @@ static bool parse_int(const char *opt, const char *arg, size_t max, int *out) {
     if (!nnq_cli_parse_size(CMD, opt, arg, 0, max, &v)) return false;
     *out = (int)v;
     return true;
+}
+
+/* Below 13 the per-axis DequantizeLinear of the decode chains is missing. */
+static bool parse_opset(const char *arg, int *out) {
+    if (!parse_int("--max-opset", arg, 1000, out)) return false;
+    if (*out >= 13) return true;
+    nnq_cli_usage_error(CMD, "invalid value '%s' for --max-opset: expected an opset >= 13", arg);
+    return false;
 }
 
 static bool parse_nm(const char *arg, copts *o) {
@@ -160,7 +179,9 @@ static bool split_ops(const char *arg, copts *o) {
 
 static const char *const mode_names[] = {"palettize", "linear", "prune", NULL};
 static const char *const method_names[] = {"kmeans", "uniform", "unique", NULL};
-static const char *const gran_names[] = {"per-tensor", "per-channel", "per-grouped-channel", NULL};
+static const char *const gran_names[] = {"per-tensor", "per-channel", "per-grouped-channel",
+                                         "per-block", NULL};
+static const char *const ldtype_names[] = {"int", "uint", NULL};
 static const char *const lut_names[] = {"fp32", "fp16", "int8", NULL};
 static const char *const lmode_names[] = {"linear", "linear_symmetric", NULL};
 static const char *const prune_names[] = {"none", "threshold", "magnitude", "n:m", "block", NULL};
@@ -177,7 +198,7 @@ static bool take(int c, const char *a, copts *o) {
     case O_METHOD: if (!pick("--method", a, method_names, &v)) return false;
         o->base.palette_mode = (nnq_palette_mode)v; return true;
     case O_GRAN: if (!pick("--granularity", a, gran_names, &v)) return false;
-        o->grouped = v == 2;
+        o->grouped = v == 2, o->per_block = v == 3;
         if (v < 2) o->base.group_size = v;
         return true;
     case O_GROUP: return parse_int("--group-size", a, 1 << 30, &o->base.group_size);
@@ -185,6 +206,9 @@ static bool take(int c, const char *a, copts *o) {
         o->base.lut_dtype = (nnq_lut_dtype)v; return true;
     case O_LMODE: if (!pick("--linear-mode", a, lmode_names, &v)) return false;
         o->base.linear_mode = (nnq_linear_mode)v; return true;
+    case O_LDTYPE: if (!pick("--linear-dtype", a, ldtype_names, &v)) return false;
+        o->linear_unsigned = v == 1; return true;
+    case O_MAXOPSET: return parse_opset(a, &o->max_opset);
     case O_PRUNE: if (!pick("--prune", a, prune_names, &v)) return false;
         o->base.prune_mode = (nnq_prune_mode)v; return true;
     case O_THRESH: return parse_num("--threshold", a, &o->base.threshold);
@@ -234,6 +258,12 @@ static int parse(int argc, char **argv, copts *o) {
     if (!o->output) return nnq_cli_usage_error(CMD, "missing --output");
     if (o->labels && !o->data) return nnq_cli_usage_error(CMD, "--labels needs --data");
     if (o->grouped && o->base.group_size == 0) o->base.group_size = 16;
+    if (o->per_block && o->base.prune_mode == NNQ_PRUNE_MODE_BLOCK)
+        return nnq_cli_usage_error(CMD, "--granularity per-block and --prune block both use "
+                                        "--block-size; use one of them");
+    if (o->per_block && o->mode == 1)
+        return nnq_cli_usage_error(CMD, "--granularity per-block is for --mode linear; palettize "
+                                        "with per-grouped-channel");
     if (o->mode == 0 && !o->config && o->base.prune_mode == NNQ_PRUNE_MODE_NONE)
         return nnq_cli_usage_error(CMD, "nothing to do: give --mode, --prune or --config");
     if (o->mode == 3 && o->base.prune_mode == NNQ_PRUNE_MODE_NONE)
@@ -274,7 +304,8 @@ static nnq_status body(const copts *o, nnq_pool *pool) {
     const char *inputs[1] = {o->model};
     nnq_model_compress_options mo = {&o->base, NULL, o->n_ops ? o->ops : NULL, o->n_ops,
                                      o->include, o->n_include, o->exclude, o->n_exclude,
-                                     o->min_size, pool, o->quiet ? NULL : progress_line, NULL};
+                                     o->min_size, pool, o->quiet ? NULL : progress_line, NULL,
+                                     o->per_block, o->linear_unsigned, o->max_opset};
     nnq_graph_save_options so = {inputs, 1, 0};
     nnq_status s = nnq_graph_load(o->model, NULL, &g);
     if (!s && o->config) s = nnq_compress_spec_load_file(o->config, &spec);

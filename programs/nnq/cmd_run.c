@@ -39,12 +39,10 @@ typedef struct run_args {
 
 /* 0 ok, else the exit code. */
 static int parse(int argc, char **argv, run_args *a) {
-    static const struct option opts[] = {{"input", required_argument, NULL, 'i'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"threads", required_argument, NULL, 't'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},   {"output", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {0, 0, 0, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -128,8 +126,11 @@ static int load_inputs(const nnq_exec *e, const run_args *a, nnq_tensor **xs) {
             i = input_index(e, arg, (size_t)(eq - arg));
             path = eq + 1;
             if (i < 0) {
-                fprintf(stderr, "nnq run: error: the model has no input '%.*s' (inputs:", (int)(eq - arg), arg);
-                for (size_t j = 0; j < n; j++) fprintf(stderr, " %s", nnq_exec_input_name(e, j));
+                fprintf(stderr,
+                        "nnq run: error: the model has no input '%.*s' (inputs:", (int)(eq - arg),
+                        arg);
+                for (size_t j = 0; j < n; j++)
+                    fprintf(stderr, " %s", nnq_exec_input_name(e, j));
                 fputs(")\n", stderr);
                 return NNQ_EXIT_FAILURE;
             }
@@ -138,8 +139,8 @@ static int load_inputs(const nnq_exec *e, const run_args *a, nnq_tensor **xs) {
             if (rc) return rc;
             continue;
         } else if (n != 1) {
-            return nnq_cli_usage_error("run", "--input '%s' needs NAME=FILE: the model has %zu inputs",
-                                       arg, n);
+            return nnq_cli_usage_error(
+                "run", "--input '%s' needs NAME=FILE: the model has %zu inputs", arg, n);
         }
         nnq_tensor_free(xs[i]);
         xs[i] = NULL;
@@ -148,7 +149,8 @@ static int load_inputs(const nnq_exec *e, const run_args *a, nnq_tensor **xs) {
     }
     for (size_t i = 0; i < n; i++) {
         if (!xs[i]) {
-            fprintf(stderr, "nnq run: error: no value for model input '%s' (use --input %s=FILE.npy)\n",
+            fprintf(stderr,
+                    "nnq run: error: no value for model input '%s' (use --input %s=FILE.npy)\n",
                     nnq_exec_input_name(e, i), nnq_exec_input_name(e, i));
             return NNQ_EXIT_FAILURE;
         }
@@ -160,7 +162,8 @@ static int load_inputs(const nnq_exec *e, const run_args *a, nnq_tensor **xs) {
 
 static void summarize(const char *name, const nnq_tensor *t) {
     char shape[128];
-    printf("%s %s %s", name, nnq_dtype_name(t->dtype), nnq_shape_str(t->ndim, t->dims, shape, sizeof shape));
+    printf("%s %s %s", name, nnq_dtype_name(t->dtype),
+           nnq_shape_str(t->ndim, t->dims, shape, sizeof shape));
     if (t->dtype == NNQ_DTYPE_FLOAT32 && t->numel) {
         const float *p = t->data;
         double lo = INFINITY, hi = -INFINITY, sum = 0;
@@ -178,7 +181,8 @@ static void summarize(const char *name, const nnq_tensor *t) {
 static int write_outputs(const nnq_exec *e, const run_args *a, nnq_tensor **ys) {
     size_t n = nnq_exec_output_count(e);
     if (!a->quiet)
-        for (size_t i = 0; i < n; i++) summarize(nnq_exec_output_name(e, i), ys[i]);
+        for (size_t i = 0; i < n; i++)
+            summarize(nnq_exec_output_name(e, i), ys[i]);
     if (!a->output) return 0;
     const char *protect[MAX_INPUT_ARGS + 1];
     size_t np = 0;
@@ -189,7 +193,8 @@ static int write_outputs(const nnq_exec *e, const run_args *a, nnq_tensor **ys) 
     }
     nnq_npz_writer *w;
     nnq_status s = nnq_npz_writer_create(a->output, NNQ_NPZ_STORED, protect, np, &w);
-    for (size_t i = 0; !s && i < n; i++) s = nnq_npz_writer_add(w, nnq_exec_output_name(e, i), ys[i]);
+    for (size_t i = 0; !s && i < n; i++)
+        s = nnq_npz_writer_add(w, nnq_exec_output_name(e, i), ys[i]);
     if (s) {
         nnq_npz_writer_abort(w);
         return nnq_cli_fail("run", s);
@@ -210,8 +215,10 @@ static int run_model(const run_args *a, nnq_graph *g, nnq_pool *pool) {
         s = nnq_exec_run(e, (const nnq_tensor *const *)xs, ni, ys, no);
         rc = s ? nnq_cli_fail("run", s) : write_outputs(e, a, ys);
     }
-    for (size_t i = 0; xs && i < ni; i++) nnq_tensor_free(xs[i]);
-    for (size_t i = 0; ys && i < no; i++) nnq_tensor_free(ys[i]);
+    for (size_t i = 0; xs && i < ni; i++)
+        nnq_tensor_free(xs[i]);
+    for (size_t i = 0; ys && i < no; i++)
+        nnq_tensor_free(ys[i]);
     free(xs);
     free(ys);
     nnq_exec_free(e);

@@ -209,7 +209,20 @@ static void stats_tile(void *ctx, size_t c, size_t t, size_t nc, size_t nt) {
         }
 }
 
-static nnq_status batch_stats(const calib_view *v, nnq_pool *pool, calib_minmax *out) {
+/* Fold one channel's partial into m (the reference's comparison order). */
+static void minmax_fold(calib_minmax *m, float mn, float mx, uint32_t ab) {
+    m->mn = mn < m->mn ? mn : m->mn;
+    m->mx = mx > m->mx ? mx : m->mx;
+    m->absbits = ab > m->absbits ? ab : m->absbits;
+}
+
+/* -0 and +0 compare equal; pin the sign so SIMD and scalar agree. */
+static void minmax_pin_zero(calib_minmax *m) {
+    if (m->mn == 0.0f) m->mn = 0.0f;
+    if (m->mx == 0.0f) m->mx = 0.0f;
+}
+
+static nnq_status stats_by_runs(const calib_view *v, nnq_pool *pool, calib_minmax *out) {
     const size_t total = v->outer * v->inner, tiles = nnq_tile_count(total, CALIB_TILE);
     size_t n;
     if (!nnq_size_mul(tiles, v->channels, &n) || !nnq_size_mul(n, sizeof(calib_minmax), &n))
@@ -223,17 +236,75 @@ static nnq_status batch_stats(const calib_view *v, nnq_pool *pool, calib_minmax 
         calib_minmax_init(&m);
         for (size_t ti = 0; ti < tiles; ti++) {
             const calib_minmax *p = &part[c * tiles + ti];
-            m.mn = p->mn < m.mn ? p->mn : m.mn;
-            m.mx = p->mx > m.mx ? p->mx : m.mx;
-            m.absbits = p->absbits > m.absbits ? p->absbits : m.absbits;
+            minmax_fold(&m, p->mn, p->mx, p->absbits);
         }
-        /* -0 and +0 compare equal; pin the sign so SIMD and scalar agree. */
-        if (m.mn == 0.0f) m.mn = 0.0f;
-        if (m.mx == 0.0f) m.mx = 0.0f;
+        minmax_pin_zero(&m);
         out[c] = m;
     }
     nnq_free(part);
     return NNQ_STATUS_OK;
+}
+
+/*
+ * Short channel runs (small inner stride, e.g. [N, C] with axis 1) cost a
+ * kernel call per run.  Instead each outer row of channels x inner values
+ * is folded elementwise into row-wide accumulators (one set per tile of
+ * rows), and the positions fold into channels at the end.  min / max /
+ * max-bits are exact, so the result is the same for any tiling.
+ */
+#define CALIB_ROWS_MAX_INNER 64
+#define CALIB_ROWS_MAX_TILES 64
+
+typedef struct rows_task {
+    const calib_view *v;
+    size_t len, rows_per_tile;
+    float *mn, *mx; /* tiles x len */
+    uint32_t *ab;
+    const calib_kernels *k;
+} rows_task;
+
+static void rows_tile(void *ctx, size_t start, size_t count) {
+    const rows_task *t = ctx;
+    const size_t off = start / t->rows_per_tile * t->len;
+    float *mn = t->mn + off, *mx = t->mx + off;
+    uint32_t *ab = t->ab + off;
+    for (size_t j = 0; j < t->len; j++) mn[j] = __builtin_inff(), mx[j] = -__builtin_inff(), ab[j] = 0;
+    for (size_t r = start; r < start + count; r++)
+        t->k->minmax_row(t->v->x + r * t->len, t->len, mn, mx, ab);
+}
+
+static nnq_status stats_by_rows(const calib_view *v, nnq_pool *pool, calib_minmax *out) {
+    const size_t len = v->channels * v->inner; /* <= numel, no overflow */
+    size_t rpt = NNQ_MAX((size_t)1, CALIB_TILE / len);
+    rpt = NNQ_MAX(rpt, nnq_tile_count(v->outer, CALIB_ROWS_MAX_TILES));
+    const size_t tiles = nnq_tile_count(v->outer, rpt);
+    size_t n;
+    if (!nnq_size_mul(tiles, len, &n) || !nnq_size_mul(n, sizeof(float), &n))
+        return nnq_error(NNQ_STATUS_SIZE_OVERFLOW, "calib: row partials for %zu tiles", tiles);
+    rows_task t = {v, len, rpt, nnq_malloc(n), nnq_malloc(n), nnq_malloc(n), calib_kernels_get()};
+    if (!t.mn || !t.mx || !t.ab) {
+        nnq_free(t.mn), nnq_free(t.mx), nnq_free(t.ab);
+        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib: 3 x %zu bytes of row partials", n);
+    }
+    nnq_pool_parallelize_1d(pool, rows_tile, &t, v->outer, rpt);
+    for (size_t c = 0; c < v->channels; c++) {
+        calib_minmax m;
+        calib_minmax_init(&m);
+        for (size_t ti = 0; ti < tiles; ti++)
+            for (size_t i = 0; i < v->inner; i++) {
+                size_t j = ti * len + c * v->inner + i;
+                minmax_fold(&m, t.mn[j], t.mx[j], t.ab[j]);
+            }
+        minmax_pin_zero(&m);
+        out[c] = m;
+    }
+    nnq_free(t.mn), nnq_free(t.mx), nnq_free(t.ab);
+    return NNQ_STATUS_OK;
+}
+
+static nnq_status batch_stats(const calib_view *v, nnq_pool *pool, calib_minmax *out) {
+    if (v->channels > 1 && v->inner < CALIB_ROWS_MAX_INNER) return stats_by_rows(v, pool, out);
+    return stats_by_runs(v, pool, out);
 }
 
 /* Locate the first non-finite element for the error message (error path only). */

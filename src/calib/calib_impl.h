@@ -13,6 +13,7 @@ typedef struct calib_hist {
     float *edges;           /* n_edges, edges[0] == 0 */
     size_t n_edges;
     uint64_t zeros_pending; /* zeros seen while every value so far was 0 */
+    uint64_t total;         /* sum of counts, kept so percentile needs no pass */
 } calib_hist;
 
 struct nnq_calib {
@@ -66,6 +67,9 @@ typedef struct calib_bin_params {
 
 typedef struct calib_kernels {
     void (*minmax)(const float *x, size_t n, calib_minmax *acc);
+    /* Elementwise running min / max / max|x| bits over rows: mn[j], mx[j],
+     * ab[j] take x[j] in (v < mn ? v : mn, v > mx ? v : mx) order. */
+    void (*minmax_row)(const float *x, size_t n, float *mn, float *mx, uint32_t *ab);
     /* sub: CALIB_SUBHIST x CALIB_BIN_SLOTS(nbins) uint32 counters; n < 2^32. */
     void (*bin)(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub);
     /* sum over k of (fake_quant(cen[k], amax) - cen[k])^2 * cnt[k], each term
@@ -83,12 +87,16 @@ static inline double calib_lanes_sum(const double l[8]) {
 }
 
 NNQ_INTERNAL void calib_minmax_ref(const float *x, size_t n, calib_minmax *acc);
+NNQ_INTERNAL void calib_minmax_row_ref(const float *x, size_t n, float *mn, float *mx,
+                                      uint32_t *ab);
 NNQ_INTERNAL void calib_bin_ref(const float *x, size_t n, const calib_bin_params *p,
                                 uint32_t *sub);
 NNQ_INTERNAL double calib_mse_err_ref(const float *cen, const float *cnt, size_t m, float amax,
                                       float bound, float lo);
 #if !defined(NNQ_REFERENCE_ONLY)
 NNQ_INTERNAL void calib_minmax_avx2(const float *x, size_t n, calib_minmax *acc);
+NNQ_INTERNAL void calib_minmax_row_avx2(const float *x, size_t n, float *mn, float *mx,
+                                       uint32_t *ab);
 NNQ_INTERNAL void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p,
                                  uint32_t *sub);
 NNQ_INTERNAL double calib_mse_err_avx2(const float *cen, const float *cnt, size_t m, float amax,
@@ -112,6 +120,8 @@ NNQ_INTERNAL float calib_fake_quant(float x, float amax, float bound, float lo);
 
 /* Histogram pieces (hist.c). */
 NNQ_INTERNAL void calib_hist_free(calib_hist *h);
+/* *total = sum of counts[0..n); false when it does not fit in 64 bits. */
+NNQ_INTERNAL bool calib_hist_sum(const uint64_t *counts, size_t n, uint64_t *total);
 NNQ_INTERNAL nnq_status calib_hist_grow(calib_hist *h, float x_max, int num_bins,
                                         size_t max_bins, size_t ch);
 NNQ_INTERNAL nnq_status calib_hist_collect(nnq_calib *c, const calib_view *v,

@@ -178,6 +178,8 @@ static nnq_status get_hist(rbuf *r, calib_hist *h, const nnq_calib_config *cfg) 
     if (!h->counts || !h->edges) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib load: histogram");
     h->nbins = nb, h->n_edges = ne;
     NNQ_TRY(get(r, h->counts, nb * 8, "counts"));
+    if (!calib_hist_sum(h->counts, nb, &h->total))
+        return bad(r, "histogram counts sum past 2^64");
     NNQ_TRY(get_floats(r, h->edges, ne, true, "edges"));
     if (h->edges[0] != 0.0f || !(h->edges[1] > 0.0f)) return bad(r, "histogram edges must start 0, then > 0");
     for (size_t k = 1; k < ne; k++)

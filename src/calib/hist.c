@@ -55,6 +55,7 @@ nnq_status calib_hist_grow(calib_hist *h, float x_max, int num_bins, size_t max_
         }
         torch_linspace(x_max, nb + 1, edges);
         counts[0] = h->zeros_pending;
+        h->total = h->zeros_pending;
         h->zeros_pending = 0;
         h->counts = counts;
         h->nbins = nb;
@@ -158,7 +159,10 @@ static nnq_status hist_bin(const calib_hist *h, const calib_view *v, size_t ch, 
 static void hist_commit(calib_hist *h, bin_scratch *b) {
     const size_t slots = CALIB_BIN_SLOTS(h->nbins);
     for (size_t s = 0; s < b->nsub; s++)
-        for (size_t k = 0; k < h->nbins; k++) h->counts[k] += b->sub[s * slots + k];
+        for (size_t k = 0; k < h->nbins; k++) {
+            h->counts[k] += b->sub[s * slots + k];
+            h->total += b->sub[s * slots + k];
+        }
     nnq_free(b->sub);
     b->sub = NULL;
 }
@@ -226,18 +230,35 @@ nnq_status calib_hist_collect(nnq_calib *c, const calib_view *v, const calib_min
     return NNQ_STATUS_OK;
 }
 
+bool calib_hist_sum(const uint64_t *counts, size_t n, uint64_t *total) {
+    uint64_t t = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (counts[k] > UINT64_MAX - t) return false;
+        t += counts[k];
+    }
+    *total = t;
+    return true;
+}
+
 /* ---- merge ---- */
+
+static void hist_fold_zeros(calib_hist *h) {
+    h->counts[0] += h->zeros_pending;
+    h->total += h->zeros_pending;
+    h->zeros_pending = 0;
+}
 
 nnq_status calib_hist_merge(calib_hist *dst, const calib_hist *src, const nnq_calib_config *cfg,
                             size_t ch) {
     if (src->nbins == 0) {
         dst->zeros_pending += src->zeros_pending;
-        if (dst->nbins) dst->counts[0] += dst->zeros_pending, dst->zeros_pending = 0;
+        if (dst->nbins) hist_fold_zeros(dst);
         return NNQ_STATUS_OK;
     }
     const float src_end = src->edges[src->n_edges - 1];
     NNQ_TRY(calib_hist_grow(dst, src_end, cfg->num_bins, cfg->max_bins, ch));
-    if (dst->zeros_pending) dst->counts[0] += dst->zeros_pending, dst->zeros_pending = 0;
+    hist_fold_zeros(dst);
+    dst->total += src->total;
     if (dst->nbins == src->nbins && dst->n_edges == src->n_edges &&
         memcmp(dst->edges, src->edges, dst->n_edges * sizeof *dst->edges) == 0) {
         for (size_t b = 0; b < src->nbins; b++) dst->counts[b] += src->counts[b];
@@ -391,6 +412,41 @@ size_t calib_hist_percentile_ref(const calib_hist *h, double percentile) {
     return h->nbins;
 }
 
+/* Blocks of 8 bins first: P_k is monotone, so a block can be crossed when
+ * the prefix at its far end still satisfies the test, and the sums of a
+ * block do not wait on each other like the one-bin steps do. */
+static uint64_t sum8(const uint64_t *c) {
+    return ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+}
+
+/* From k with *p = P_k: the smallest j <= k with P_i >= t for all i in
+ * [j, k] (j > 0 stops at 1's step like the one-bin rule); *p = P_j. */
+static size_t scan_down(const uint64_t *cnt, size_t k, uint64_t *p, uint64_t t) {
+    uint64_t q = *p;
+    while (k >= 8) {
+        uint64_t s = sum8(cnt + k - 7);
+        if (q - s < t) break;
+        q -= s, k -= 8;
+    }
+    while (k > 0 && q - cnt[k] >= t) q -= cnt[k--];
+    *p = q;
+    return k;
+}
+
+/* From k with *p = P_{k-1} (0 for k == 0): the first j >= k with P_j >= t
+ * (t <= the total, so it exists); *p = P_j. */
+static size_t scan_up(const uint64_t *cnt, size_t n, size_t k, uint64_t *p, uint64_t t) {
+    uint64_t q = *p;
+    while (k + 8 <= n) {
+        uint64_t s = sum8(cnt + k);
+        if (q + s >= t) break;
+        q += s, k += 8;
+    }
+    while ((q += cnt[k]) < t) k++;
+    *p = q;
+    return k;
+}
+
 /*
  * The same index without the sequential float sum: the float cdf of bin k
  * is within (2k + 2) ulp of the exact P_k / total (P_k the integer prefix
@@ -401,8 +457,11 @@ size_t calib_hist_percentile_ref(const calib_hist *h, double percentile) {
  */
 static size_t hist_percentile_index(const calib_hist *h, double percentile) {
     const size_t n = h->nbins;
-    uint64_t total = 0;
-    for (size_t k = 0; k < n; k++) total += h->counts[k];
+    const uint64_t total = h->total;
+#ifndef NDEBUG
+    uint64_t chk;
+    assert(calib_hist_sum(h->counts, n, &chk) && chk == total);
+#endif
     const double target = percentile / 100.0, margin = ldexp((double)n + 8.0, -49);
     const double td = (double)total;
     /* Conservative integer thresholds: lo_t <= (target - margin) * total,
@@ -412,20 +471,13 @@ static size_t hist_percentile_index(const calib_hist *h, double percentile) {
     const uint64_t lo_t = (uint64_t)lo_d, hi_t = (uint64_t)hi_d;
     size_t first_lo, first_hi; /* first k with P_k >= lo_t, resp. >= hi_t */
     if (target > 0.5) {
-        /* From the top: P_{k-1} = P_k - counts[k]. */
         uint64_t p = total;
-        size_t k = n - 1;
-        while (k > 0 && p - h->counts[k] >= hi_t) p -= h->counts[k--];
-        first_hi = k;
-        while (k > 0 && p - h->counts[k] >= lo_t) p -= h->counts[k--];
-        first_lo = k;
+        first_hi = scan_down(h->counts, n - 1, &p, hi_t);
+        first_lo = scan_down(h->counts, first_hi, &p, lo_t);
     } else {
         uint64_t p = 0;
-        size_t k = 0;
-        while ((p += h->counts[k]) < lo_t) k++;
-        first_lo = k;
-        while (p < hi_t) p += h->counts[++k];
-        first_hi = k;
+        first_lo = scan_up(h->counts, n, 0, &p, lo_t);
+        first_hi = p >= hi_t ? first_lo : scan_up(h->counts, n, first_lo + 1, &p, hi_t);
     }
     return first_lo == first_hi ? first_lo : calib_hist_percentile_ref(h, percentile);
 }

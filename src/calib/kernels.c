@@ -28,6 +28,16 @@ void calib_minmax_ref(const float *x, size_t n, calib_minmax *acc) {
     acc->absbits = ab;
 }
 
+void calib_minmax_row_ref(const float *x, size_t n, float *mn, float *mx, uint32_t *ab) {
+    for (size_t j = 0; j < n; j++) {
+        float v = x[j];
+        mn[j] = v < mn[j] ? v : mn[j];
+        mx[j] = v > mx[j] ? v : mx[j];
+        uint32_t b = float_bits(v) & 0x7fffffffu;
+        ab[j] = b > ab[j] ? b : ab[j];
+    }
+}
+
 void calib_bin_ref(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
     const size_t stride = CALIB_BIN_SLOTS(p->nbins);
     for (size_t i = 0; i < n; i++) {
@@ -53,9 +63,11 @@ double calib_mse_err_ref(const float *cen, const float *cnt, size_t m, float ama
     return calib_lanes_sum(lane);
 }
 
-static const calib_kernels kernels_ref = {calib_minmax_ref, calib_bin_ref, calib_mse_err_ref};
+static const calib_kernels kernels_ref = {calib_minmax_ref, calib_minmax_row_ref, calib_bin_ref,
+                                          calib_mse_err_ref};
 #if !defined(NNQ_REFERENCE_ONLY)
-static const calib_kernels kernels_avx2 = {calib_minmax_avx2, calib_bin_avx2, calib_mse_err_avx2};
+static const calib_kernels kernels_avx2 = {calib_minmax_avx2, calib_minmax_row_avx2,
+                                            calib_bin_avx2, calib_mse_err_avx2};
 #endif
 
 const calib_kernels *calib_kernels_get(void) {

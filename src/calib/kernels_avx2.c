@@ -49,38 +49,77 @@ void calib_minmax_avx2(const float *x, size_t n, calib_minmax *acc) {
     calib_minmax_ref(x + i, n - i, acc);
 }
 
-void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
-    const size_t stride = CALIB_BIN_SLOTS(p->nbins);
+/* min_ps / max_ps return their second operand unless the compare holds,
+ * which is the reference's (v < mn ? v : mn) for -0 / +0 and NaN too. */
+void calib_minmax_row_avx2(const float *x, size_t n, float *mn, float *mx, uint32_t *ab) {
+    const __m256i absmask = _mm256_set1_epi32(0x7fffffff);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m256 v = _mm256_loadu_ps(x + j);
+        _mm256_storeu_ps(mn + j, _mm256_min_ps(v, _mm256_loadu_ps(mn + j)));
+        _mm256_storeu_ps(mx + j, _mm256_max_ps(v, _mm256_loadu_ps(mx + j)));
+        __m256i b = _mm256_and_si256(_mm256_castps_si256(v), absmask);
+        __m256i *pa = (__m256i *)(ab + j);
+        _mm256_storeu_si256(pa, _mm256_max_epu32(b, _mm256_loadu_si256(pa)));
+    }
+    calib_minmax_row_ref(x + j, n - j, mn + j, mx + j, ab + j);
+}
+
+/* Bin indices of 8 values: the reference's fp32 multiply-then-divide
+ * (out-of-range lanes may convert to garbage: they are blended away). */
+static __m256i bin_index8(const float *x, const calib_bin_params *p) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256 nbf = _mm256_set1_ps(p->nbins_f), edge = _mm256_set1_ps(p->edge);
-    const __m256 zero = _mm256_setzero_ps();
     const __m256i last = _mm256_set1_epi32((int)(p->nbins - 1));
     const __m256i over = _mm256_set1_epi32((int)CALIB_BIN_OVER(p->nbins));
-    const __m256i skipped = _mm256_set1_epi32((int)p->nbins);
-    uint32_t *s0 = sub, *s1 = sub + stride, *s2 = sub + 2 * stride, *s3 = sub + 3 * stride;
-    uint32_t idx[8];
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + i), absmask);
-        __m256 ok = _mm256_cmp_ps(a, edge, _CMP_LE_OQ);
-        /* Out-of-range lanes may convert to garbage: they are blended away. */
-        __m256 t = _mm256_div_ps(_mm256_mul_ps(_mm256_and_ps(a, ok), nbf), edge);
-        __m256i pos = _mm256_min_epu32(_mm256_cvttps_epi32(t), last);
-        pos = _mm256_blendv_epi8(over, pos, _mm256_castps_si256(ok));
-        if (p->skip_zeros)
-            pos = _mm256_blendv_epi8(pos, skipped,
-                                     _mm256_castps_si256(_mm256_cmp_ps(a, zero, _CMP_EQ_OQ)));
-        _mm256_storeu_si256((__m256i *)idx, pos);
-        s0[idx[0]]++;
-        s1[idx[1]]++;
-        s2[idx[2]]++;
-        s3[idx[3]]++;
-        s0[idx[4]]++;
-        s1[idx[5]]++;
-        s2[idx[6]]++;
-        s3[idx[7]]++;
+    __m256 a = _mm256_and_ps(_mm256_loadu_ps(x), absmask);
+    __m256 ok = _mm256_cmp_ps(a, edge, _CMP_LE_OQ);
+    __m256 t = _mm256_div_ps(_mm256_mul_ps(_mm256_and_ps(a, ok), nbf), edge);
+    __m256i pos = _mm256_min_epu32(_mm256_cvttps_epi32(t), last);
+    pos = _mm256_blendv_epi8(over, pos, _mm256_castps_si256(ok));
+    if (p->skip_zeros) {
+        __m256 z = _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_EQ_OQ);
+        pos = _mm256_blendv_epi8(pos, _mm256_set1_epi32((int)p->nbins), _mm256_castps_si256(z));
     }
-    calib_bin_ref(x + i, n - i, p, sub);
+    return pos;
+}
+
+/* Each vector of indices is stored to a small ring and counted BIN_DELAY
+ * vectors later: extracting lanes right after computing them stalls on
+ * vector-to-scalar forwarding, and counting a whole chunk after computing
+ * it keeps the two phases from overlapping out of order.  The prefetch
+ * keeps DRAM streaming while the counters are updated (the hardware
+ * prefetcher alone fell behind). */
+#define BIN_DELAY 8
+#define BIN_RING 16 /* power of two > BIN_DELAY */
+#define BIN_PREFETCH 1024 /* floats ahead */
+
+static inline void count8(const uint32_t *q, uint32_t *s0, uint32_t *s1, uint32_t *s2,
+                          uint32_t *s3) {
+    s0[q[0]]++;
+    s1[q[1]]++;
+    s2[q[2]]++;
+    s3[q[3]]++;
+    s0[q[4]]++;
+    s1[q[5]]++;
+    s2[q[6]]++;
+    s3[q[7]]++;
+}
+
+void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
+    const size_t stride = CALIB_BIN_SLOTS(p->nbins);
+    uint32_t *s0 = sub, *s1 = sub + stride, *s2 = sub + 2 * stride, *s3 = sub + 3 * stride;
+    _Alignas(32) uint32_t ring[BIN_RING * 8];
+    const size_t nvec = n / 8;
+    for (size_t v = 0; v < nvec; v++) {
+        if (v * 8 + BIN_PREFETCH < n)
+            _mm_prefetch((const char *)(x + v * 8 + BIN_PREFETCH), _MM_HINT_T0);
+        _mm256_store_si256((__m256i *)(ring + (v % BIN_RING) * 8), bin_index8(x + v * 8, p));
+        if (v >= BIN_DELAY) count8(ring + ((v - BIN_DELAY) % BIN_RING) * 8, s0, s1, s2, s3);
+    }
+    for (size_t v = nvec > BIN_DELAY ? nvec - BIN_DELAY : 0; v < nvec; v++)
+        count8(ring + (v % BIN_RING) * 8, s0, s1, s2, s3);
+    calib_bin_ref(x + nvec * 8, n - nvec * 8, p, sub);
 }
 
 /* Same fp32 operations as calib_fake_quant per term, so each term is

@@ -2,6 +2,7 @@
  * executor.c - building (validate, order, infer, fold, plan) and running an
  * executor over the graph IR.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "exec/executor_internal.h"
@@ -12,7 +13,8 @@
 
 static uint64_t name_hash(const char *s) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
     return h;
 }
 
@@ -44,7 +46,8 @@ static nnq_status add_value(nnq_exec *e, const char *name, exec_kind kind, int *
     x->graph_output = -1;
     size_t mask = e->table_cap - 1;
     size_t i = name_hash(name) & mask;
-    while (e->table[i] >= 0) i = (i + 1) & mask;
+    while (e->table[i] >= 0)
+        i = (i + 1) & mask;
     e->table[i] = v;
     *out = v;
     return NNQ_STATUS_OK;
@@ -66,7 +69,8 @@ static nnq_status alloc_tables(nnq_exec *e) {
     for (size_t i = 0; i < g->n_nodes; i++)
         if (!nnq_size_add(n, g->nodes[i].n_outputs, &n))
             return nnq_error(NNQ_STATUS_SIZE_OVERFLOW, "exec: too many values");
-    while (cap < 2 * n) cap *= 2;
+    while (cap < 2 * n)
+        cap *= 2;
     e->vals = nnq_calloc(n ? n : 1, sizeof *e->vals);
     e->table = nnq_malloc(cap * sizeof *e->table);
     e->steps = nnq_calloc(g->n_nodes ? g->n_nodes : 1, sizeof *e->steps);
@@ -105,7 +109,8 @@ static nnq_status add_graph_values(nnq_exec *e) {
         exec_value *x = &e->vals[v];
         x->dtype = vi->dtype;
         x->ndim = x->decl_ndim = vi->ndim;
-        for (int d = 0; d < vi->ndim; d++) x->dims[d] = x->decl_dims[d] = vi->dims[d] < 0 ? -1 : vi->dims[d];
+        for (int d = 0; d < vi->ndim; d++)
+            x->dims[d] = x->decl_dims[d] = vi->dims[d] < 0 ? -1 : vi->dims[d];
         e->inputs[e->n_inputs++] = v;
     }
     return NNQ_STATUS_OK;
@@ -128,11 +133,12 @@ static nnq_status add_node(nnq_exec *e, size_t i) {
                          "exec: node '%s' (%s) has %zu inputs and %zu outputs; the executor "
                          "handles at most %d of each",
                          name, n->op_type, nin, nout, MAX_IO);
-    while (nin > 0 && !n->inputs[nin - 1][0]) nin--; /* trailing omitted inputs */
+    while (nin > 0 && !n->inputs[nin - 1][0])
+        nin--; /* trailing omitted inputs */
     if ((int)nin < op->min_inputs || (int)nin > op->max_inputs)
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                         "exec: node '%s' (%s) has %zu inputs, expected %d to %d", name,
-                         n->op_type, nin, op->min_inputs, op->max_inputs);
+                         "exec: node '%s' (%s) has %zu inputs, expected %d to %d", name, n->op_type,
+                         nin, op->min_inputs, op->max_inputs);
     if ((int)nout < op->min_outputs || (int)nout > op->max_outputs)
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
                          "exec: node '%s' (%s) has %zu outputs, expected %d to %d", name,
@@ -194,7 +200,8 @@ static nnq_status toposort(nnq_exec *e) {
      * first not-done node each time. */
     size_t first = 0;
     for (size_t placed = 0; placed < n; placed++) {
-        while (first < n && done[first]) first++;
+        while (first < n && done[first])
+            first++;
         size_t pick = n;
         for (size_t i = first; i < n; i++)
             if (!done[i] && pending[i] == 0) {
@@ -203,10 +210,9 @@ static nnq_status toposort(nnq_exec *e) {
             }
         if (pick == n) {
             size_t j = first;
-            s = nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                          "exec: the graph has a cycle through node '%s' (%s)",
-                          e->steps[j].node->name ? e->steps[j].node->name : "",
-                          e->steps[j].node->op_type);
+            s = nnq_error(
+                NNQ_STATUS_INVALID_FORMAT, "exec: the graph has a cycle through node '%s' (%s)",
+                e->steps[j].node->name ? e->steps[j].node->name : "", e->steps[j].node->op_type);
             goto out;
         }
         done[pick] = true;
@@ -251,7 +257,8 @@ static nnq_status resolve_outputs(nnq_exec *e) {
 
 /* Last step reading each value (folded steps read nothing at run time). */
 static void compute_lifetimes(nnq_exec *e) {
-    for (size_t v = 0; v < e->n_vals; v++) e->vals[v].last_use = -1;
+    for (size_t v = 0; v < e->n_vals; v++)
+        e->vals[v].last_use = -1;
     for (size_t s = 0; s < e->n_steps; s++) {
         if (e->steps[s].folded) continue;
         for (size_t k = 0; k < e->steps[s].node->n_inputs; k++) {
@@ -285,8 +292,7 @@ static nnq_status plan_arena(nnq_exec *e) {
     int *order = NULL;
     if (nnq_size_mul(e->n_vals + 1, 2 * sizeof *order, &cap)) order = nnq_malloc(cap);
     if (!order) {
-        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "exec: no memory to plan %zu values",
-                         e->n_vals);
+        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "exec: no memory to plan %zu values", e->n_vals);
     }
     for (size_t v = 0; v < e->n_vals; v++) {
         exec_value *x = &e->vals[v];
@@ -360,6 +366,24 @@ static bool all_shapes_known(const nnq_exec *e) {
     return true;
 }
 
+/* Intermediate values the graph declares (value_info) must have the type
+ * inference found. */
+static nnq_status check_value_infos(const nnq_exec *e) {
+    for (size_t i = 0; i < e->g->n_value_infos; i++) {
+        const nnq_value_info *vi = &e->g->value_infos[i];
+        int v = vi->name ? exec_value_find(e, vi->name) : -1;
+        if (v < 0 || vi->dtype == NNQ_DTYPE_UNDEFINED) continue;
+        const exec_value *x = &e->vals[v];
+        if (x->dtype != NNQ_DTYPE_UNDEFINED && x->dtype != vi->dtype)
+            return nnq_error(NNQ_STATUS_DTYPE_MISMATCH,
+                             "exec: value '%s' is declared %s (value_info) but %s produces %s",
+                             x->name, nnq_dtype_name(vi->dtype),
+                             x->producer >= 0 ? e->steps[x->producer].node->name : "the graph",
+                             nnq_dtype_name(x->dtype));
+    }
+    return NNQ_STATUS_OK;
+}
+
 nnq_status nnq_exec_create(const struct nnq_graph *graph, const nnq_exec_options *options,
                            nnq_exec **out) {
     if (!out) return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "exec_create: out is NULL");
@@ -378,11 +402,14 @@ nnq_status nnq_exec_create(const struct nnq_graph *graph, const nnq_exec_options
     e->n_steps = graph->n_nodes;
     nnq_status s = alloc_tables(e);
     if (!s) s = add_graph_values(e);
-    for (size_t i = 0; !s && i < graph->n_nodes; i++) s = add_node(e, i);
-    for (size_t i = 0; !s && i < graph->n_nodes; i++) s = resolve_inputs(e, i);
+    for (size_t i = 0; !s && i < graph->n_nodes; i++)
+        s = add_node(e, i);
+    for (size_t i = 0; !s && i < graph->n_nodes; i++)
+        s = resolve_inputs(e, i);
     if (!s) s = toposort(e);
     if (!s) s = resolve_outputs(e);
     if (!s) s = exec_infer_all(e, true);
+    if (!s) s = check_value_infos(e);
     if (!s) {
         compute_lifetimes(e);
         if (all_shapes_known(e)) s = plan_arena(e);
@@ -401,7 +428,8 @@ void nnq_exec_free(nnq_exec *e) {
         if (e->vals[v].const_owned) nnq_tensor_free(e->vals[v].constant);
         nnq_aligned_free(e->vals[v].dyn);
     }
-    for (size_t i = 0; i < e->n_steps; i++) nnq_free(e->steps[i].in);
+    for (size_t i = 0; i < e->n_steps; i++)
+        nnq_free(e->steps[i].in);
     nnq_free(e->vals);
     nnq_free(e->table);
     nnq_free(e->steps);
@@ -441,11 +469,13 @@ nnq_status nnq_exec_value_shape(const nnq_exec *e, const char *name, nnq_dtype *
     if (!e || !name || !dtype || !ndim || !dims)
         return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "exec_value_shape: NULL argument");
     int v = exec_value_find(e, name);
-    if (v < 0) return nnq_error(NNQ_STATUS_NOT_FOUND, "exec_value_shape: no value named '%s'", name);
+    if (v < 0)
+        return nnq_error(NNQ_STATUS_NOT_FOUND, "exec_value_shape: no value named '%s'", name);
     const exec_value *x = &e->vals[v];
     *dtype = x->dtype;
     *ndim = x->ndim;
-    for (int d = 0; d < NNQ_MAX_DIMS; d++) dims[d] = d < x->ndim ? x->dims[d] : 0;
+    for (int d = 0; d < NNQ_MAX_DIMS; d++)
+        dims[d] = d < x->ndim ? x->dims[d] : 0;
     return NNQ_STATUS_OK;
 }
 
@@ -472,28 +502,37 @@ nnq_status exec_run_op(nnq_exec *e, size_t s, const nnq_tensor *const *ins,
         ctx.scratch_size = need;
     }
     nnq_status r = st->op->run(&ctx, ins, nin, outs, nout);
-    if (r) return nnq_error_prefix(r, "node '%s' (%s): ", st->node->name, st->node->op_type);
+    if (r) return nnq_exec_node_error(r, st->node);
     return NNQ_STATUS_OK;
+}
+
+nnq_status nnq_exec_node_error(nnq_status r, const nnq_node *n) {
+    char want[256];
+    snprintf(want, sizeof want, "node '%s' (", n->name ? n->name : "?");
+    if (strncmp(nnq_last_error(), want, strlen(want)) == 0) return r;
+    return nnq_error_prefix(r, "node '%s' (%s): ", n->name, n->op_type);
 }
 
 static nnq_status check_input(const exec_value *x, const nnq_tensor *t) {
     char a[96], b[96];
     if (!t) return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "exec_run: input '%s' is NULL", x->name);
     if (x->dtype != NNQ_DTYPE_UNDEFINED && t->dtype != x->dtype)
-        return nnq_error(NNQ_STATUS_DTYPE_MISMATCH, "exec_run: input '%s' is %s, the graph wants %s",
-                         x->name, nnq_dtype_name(t->dtype), nnq_dtype_name(x->dtype));
+        return nnq_error(NNQ_STATUS_DTYPE_MISMATCH,
+                         "exec_run: input '%s' is %s, the graph wants %s", x->name,
+                         nnq_dtype_name(t->dtype), nnq_dtype_name(x->dtype));
     if (x->decl_ndim < 0) return NNQ_STATUS_OK;
     bool ok = t->ndim == x->decl_ndim;
     for (int d = 0; ok && d < t->ndim; d++)
         ok = x->decl_dims[d] < 0 || x->decl_dims[d] == t->dims[d];
     if (!ok) {
         int64_t shown[NNQ_MAX_DIMS];
-        for (int d = 0; d < x->decl_ndim; d++) shown[d] = x->decl_dims[d];
+        for (int d = 0; d < x->decl_ndim; d++)
+            shown[d] = x->decl_dims[d];
         nnq_shape_str(t->ndim, t->dims, a, sizeof a);
         nnq_shape_str(x->decl_ndim, shown, b, sizeof b);
         return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "exec_run: input '%s' has shape %s, the graph wants %s (-1: any)",
-                         x->name, a, b);
+                         "exec_run: input '%s' has shape %s, the graph wants %s (-1: any)", x->name,
+                         a, b);
     }
     return NNQ_STATUS_OK;
 }
@@ -543,8 +582,7 @@ static nnq_status call_hook(nnq_exec *e, int v, size_t step) {
     nnq_status s = e->hook(e->hook_ctx, &ev, &x->view);
     if (s) return s;
     if (x->view.data != before.data || x->view.dtype != before.dtype ||
-        x->view.ndim != before.ndim ||
-        memcmp(x->view.dims, before.dims, sizeof before.dims) != 0) {
+        x->view.ndim != before.ndim || memcmp(x->view.dims, before.dims, sizeof before.dims) != 0) {
         x->view = before;
         return nnq_error(NNQ_STATUS_INVALID_STATE,
                          "exec_run: the hook changed the dtype, shape or buffer of '%s' (only "
@@ -650,8 +688,7 @@ static nnq_status run_all(nnq_exec *e, const nnq_tensor *const *inputs, nnq_tens
             NNQ_TRY(bind_value(e, v, outputs));
             if (inputs[i]->nbytes) memcpy(x->view.data, inputs[i]->data, inputs[i]->nbytes);
         } else {
-            set_view(&x->view, inputs[i]->dtype, inputs[i]->ndim, inputs[i]->dims,
-                     inputs[i]->data);
+            set_view(&x->view, inputs[i]->dtype, inputs[i]->ndim, inputs[i]->dims, inputs[i]->data);
         }
         if (e->hook && x->graph_output < 0) NNQ_TRY(call_hook(e, v, 0));
     }
@@ -673,8 +710,10 @@ nnq_status nnq_exec_run(nnq_exec *e, const nnq_tensor *const *inputs, size_t n_i
         return nnq_error(NNQ_STATUS_INVALID_ARGUMENT,
                          "exec_run: got room for %zu outputs, the graph has %zu", n_outputs,
                          e->n_outputs);
-    for (size_t i = 0; i < n_inputs; i++) NNQ_TRY(check_input(&e->vals[e->inputs[i]], inputs[i]));
-    for (size_t i = 0; i < n_outputs; i++) outputs[i] = NULL;
+    for (size_t i = 0; i < n_inputs; i++)
+        NNQ_TRY(check_input(&e->vals[e->inputs[i]], inputs[i]));
+    for (size_t i = 0; i < n_outputs; i++)
+        outputs[i] = NULL;
     e->running = true;
     nnq_status s = run_all(e, inputs, outputs);
     e->running = false;

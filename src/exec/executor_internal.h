@@ -18,7 +18,7 @@ typedef struct exec_value {
     const char *name; /* borrowed from the graph */
     exec_kind kind;
     nnq_dtype dtype;
-    int ndim; /* -1: rank unknown */
+    int ndim;                   /* -1: rank unknown */
     int64_t dims[NNQ_MAX_DIMS]; /* -1: dim unknown */
     /* Declared in the graph (inputs): -1 marks a symbolic dim. */
     int decl_ndim;
@@ -27,9 +27,9 @@ typedef struct exec_value {
     bool const_owned;     /* folded (owned) vs initializer (borrowed) */
     int producer;         /* step index, -1 for inputs and initializers */
     int output_index;
-    int last_use;         /* last step reading it, -1 if none */
-    int graph_output;     /* index in the outputs, -1 if not one */
-    size_t offset;        /* arena offset (planned mode) */
+    int last_use;     /* last step reading it, -1 if none */
+    int graph_output; /* index in the outputs, -1 if not one */
+    size_t offset;    /* arena offset (planned mode) */
     size_t nbytes;
     nnq_tensor view; /* the tensor ops see during a run */
     void *dyn;       /* dynamic mode: own buffer */
@@ -62,10 +62,10 @@ struct nnq_exec {
     size_t n_outputs;
     size_t n_folded;
     /* plan */
-    bool planned;       /* shapes known and arena offsets valid */
+    bool planned; /* shapes known and arena offsets valid */
     uint8_t *arena;
-    size_t arena_size;  /* planned */
-    size_t arena_cap;   /* allocated */
+    size_t arena_size; /* planned */
+    size_t arena_cap;  /* allocated */
     size_t act_bytes;
     void *scratch;
     size_t scratch_need;
@@ -92,5 +92,9 @@ NNQ_INTERNAL nnq_status exec_fold_step(nnq_exec *e, size_t s);
 /* Run one op with the given tensors, growing the scratch buffer as needed. */
 NNQ_INTERNAL nnq_status exec_run_op(nnq_exec *e, size_t s, const nnq_tensor *const *ins,
                                     nnq_tensor *const *outs);
+
+/* Prefix the current error with "node '<name>' (<op>): " unless the
+ * operator already named its node (nnq_op_error does). */
+NNQ_INTERNAL nnq_status nnq_exec_node_error(nnq_status r, const nnq_node *n);
 
 #endif

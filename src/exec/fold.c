@@ -7,9 +7,9 @@
 #include "exec/executor_internal.h"
 
 /* Ops whose result must differ between runs. */
-static const char *const nondeterministic[] = {"RandomNormal", "RandomUniform",
+static const char *const nondeterministic[] = {"RandomNormal",     "RandomUniform",
                                                "RandomNormalLike", "RandomUniformLike",
-                                               "Multinomial", "Bernoulli"};
+                                               "Multinomial",      "Bernoulli"};
 
 bool exec_step_foldable(const nnq_exec *e, size_t s) {
     const exec_step *st = &e->steps[s];
@@ -28,14 +28,16 @@ nnq_status exec_fold_step(nnq_exec *e, size_t s) {
     const nnq_tensor *ins[64];
     nnq_tensor *outs[64] = {0};
     nnq_status r = NNQ_STATUS_OK;
-    for (size_t k = 0; k < nin; k++) ins[k] = st->in[k] < 0 ? NULL : e->vals[st->in[k]].constant;
+    for (size_t k = 0; k < nin; k++)
+        ins[k] = st->in[k] < 0 ? NULL : e->vals[st->in[k]].constant;
     for (size_t k = 0; !r && k < nout; k++) {
         const exec_value *x = st->out[k] < 0 ? NULL : &e->vals[st->out[k]];
         if (x) r = nnq_tensor_create(x->dtype, x->ndim, x->dims, &outs[k]);
     }
     if (!r) r = exec_run_op(e, s, ins, outs);
     if (r) {
-        for (size_t k = 0; k < nout; k++) nnq_tensor_free(outs[k]);
+        for (size_t k = 0; k < nout; k++)
+            nnq_tensor_free(outs[k]);
         return nnq_error_prefix(r, "folding constants: ");
     }
     for (size_t k = 0; k < nout; k++) {

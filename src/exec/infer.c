@@ -109,7 +109,7 @@ nnq_status exec_infer_step(nnq_exec *e, size_t s, bool live, bool *deferred) {
         *deferred = true;
         return NNQ_STATUS_OK;
     }
-    if (r) return nnq_error_prefix(r, "node '%s' (%s): ", n->name, n->op_type);
+    if (r) return nnq_exec_node_error(r, n);
     for (size_t k = 0; k < nout; k++) {
         int v = st->out[k];
         if (v < 0) continue;

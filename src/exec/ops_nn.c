@@ -2,8 +2,8 @@
  * live in src/exec/nn/. */
 #include "exec/nn/nn.h"
 
-#define NN_OP(type, fn, in_lo, in_hi, out_lo, out_hi, scratch)                                    \
-    {type, "", in_lo, in_hi, out_lo, out_hi, nn_##fn##_infer, scratch, nn_##fn##_run}
+#define NN_OP(type, fn, in_lo, in_hi, out_lo, out_hi, scratch)                                     \
+    { type, "", in_lo, in_hi, out_lo, out_hi, nn_##fn##_infer, scratch, nn_##fn##_run }
 
 const nnq_op_def nnq_ops_nn[] = {
     NN_OP("Conv", conv, 2, 3, 1, 1, nn_conv_scratch),

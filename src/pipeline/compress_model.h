@@ -25,6 +25,7 @@ enum {
     CSET_SEED = 1u << 12,
     CSET_ITER = 1u << 13,
     CSET_MIN_SIZE = 1u << 14,
+    CSET_DTYPE = 1u << 15,
 };
 
 /* Value coding of a weight. */
@@ -42,6 +43,8 @@ typedef struct cspec_settings {
     int bits;
     nnq_compress_config cfg; /* every member but the bit widths */
     size_t min_size;
+    bool per_block;   /* linear blocks of cfg.block_size along the input axis (CSET_GROUP) */
+    bool is_unsigned; /* linear codes unsigned (CSET_DTYPE) */
 } cspec_settings;
 
 typedef struct cspec_rule {

@@ -34,8 +34,14 @@ static const name_val prunes[] = {{"none", NNQ_PRUNE_MODE_NONE},
                                   {"magnitude", NNQ_PRUNE_MODE_MAGNITUDE},
                                   {"n_m", NNQ_PRUNE_MODE_N_M},
                                   {"block", NNQ_PRUNE_MODE_BLOCK}};
-/* granularity: group size 0 (one table), 1 (per channel), or given. */
-static const name_val grans[] = {{"per_tensor", 0}, {"per_channel", 1}, {"per_grouped_channel", -1}};
+static const name_val ldtypes[] = {{"int", 0}, {"uint", 1}};
+/* granularity: group size 0 (one table), 1 (per channel), or given;
+ * per_block: blocks of block_size along the input axis. */
+#define GRAN_PER_BLOCK (-2)
+static const name_val grans[] = {{"per_tensor", 0},
+                                 {"per_channel", 1},
+                                 {"per_grouped_channel", -1},
+                                 {"per_block", GRAN_PER_BLOCK}};
 
 typedef struct parse_ctx {
     const cfg_doc *doc;
@@ -117,7 +123,9 @@ static nnq_status parse_key(parse_ctx *p, const char *key, const cfg_node *v, cs
     } else if (strcmp(key, "granularity") == 0) {
         NNQ_TRY(parse_enum(p, v, key, grans, NNQ_ARRAY_LEN(grans), &e));
         /* per_grouped_channel keeps a group_size given elsewhere (default 16). */
-        if (e >= 0 || !(s->set & CSET_GROUP)) s->cfg.group_size = e >= 0 ? e : 16;
+        s->per_block = e == GRAN_PER_BLOCK;
+        if (s->per_block) s->cfg.group_size = 0;
+        else if (e >= 0 || !(s->set & CSET_GROUP)) s->cfg.group_size = e >= 0 ? e : 16;
         s->set |= CSET_GROUP;
     } else if (strcmp(key, "group_size") == 0) {
         NNQ_TRY(parse_int(p, v, key, 0, INT32_MAX, &i));
@@ -128,6 +136,9 @@ static nnq_status parse_key(parse_ctx *p, const char *key, const cfg_node *v, cs
     } else if (strcmp(key, "linear_mode") == 0) {
         NNQ_TRY(parse_enum(p, v, key, lmodes, NNQ_ARRAY_LEN(lmodes), &e));
         s->cfg.linear_mode = (nnq_linear_mode)e, s->set |= CSET_LMODE;
+    } else if (strcmp(key, "linear_dtype") == 0) {
+        NNQ_TRY(parse_enum(p, v, key, ldtypes, NNQ_ARRAY_LEN(ldtypes), &e));
+        s->is_unsigned = e == 1, s->set |= CSET_DTYPE;
     } else if (strcmp(key, "prune") == 0) {
         NNQ_TRY(parse_enum(p, v, key, prunes, NNQ_ARRAY_LEN(prunes), &e));
         s->cfg.prune_mode = (nnq_prune_mode)e, s->set |= CSET_PRUNE;
@@ -165,7 +176,7 @@ static nnq_status parse_key(parse_ctx *p, const char *key, const cfg_node *v, cs
         char where[256];
         return nnq_error(NNQ_STATUS_UNKNOWN_NAME,
                          "compress spec: %sunknown key '%s' (one of: mode, bits, method, "
-                         "granularity, group_size, lut_dtype, linear_mode, prune, threshold, "
+                         "granularity, group_size, lut_dtype, linear_mode, linear_dtype, prune, threshold, "
                          "sparsity, n, m, block_size, seed, max_iter, min_size)",
                          cfg_where(p->doc, v, where, sizeof where), key);
     }
@@ -326,7 +337,8 @@ void cspec_overlay(cspec_settings *d, const cspec_settings *s) {
     if (m & CSET_MODE) d->mode = s->mode;
     if (m & CSET_BITS) d->bits = s->bits;
     if (m & CSET_METHOD) d->cfg.palette_mode = s->cfg.palette_mode;
-    if (m & CSET_GROUP) d->cfg.group_size = s->cfg.group_size;
+    if (m & CSET_GROUP) d->cfg.group_size = s->cfg.group_size, d->per_block = s->per_block;
+    if (m & CSET_DTYPE) d->is_unsigned = s->is_unsigned;
     if (m & CSET_LUT) d->cfg.lut_dtype = s->cfg.lut_dtype;
     if (m & CSET_LMODE) d->cfg.linear_mode = s->cfg.linear_mode;
     if (m & CSET_PRUNE) d->cfg.prune_mode = s->cfg.prune_mode;

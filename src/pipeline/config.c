@@ -11,10 +11,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { SEC_GLOBAL, SEC_OP_TYPE, SEC_QUANT_CFG, SEC_NODE_NAME, SEC_COUNT_ };
-static const char *const section_names[SEC_COUNT_] = {"global", "op_type", "quant_cfg",
-                                                      "node_name"};
-static const char *const top_keys = "version, description, global, op_type, quant_cfg, node_name";
+/* In precedence order: the dump writes them in this order too. */
+enum { SEC_GLOBAL, SEC_OP_TYPE, SEC_MODEL_INPUT, SEC_QUANT_CFG, SEC_NODE_NAME, SEC_COUNT_ };
+static const char *const section_names[SEC_COUNT_] = {"global", "op_type", "model_input",
+                                                      "quant_cfg", "node_name"};
+static const char *const top_keys =
+    "version, description, global, op_type, model_input, quant_cfg, node_name";
+
+/* Sections holding one {<kind>_quantizer: attrs} mapping rather than keys. */
+static bool section_is_single(int sec) { return sec == SEC_GLOBAL || sec == SEC_MODEL_INPUT; }
 
 typedef struct cfg_rule {
     char *key; /* op type, pattern or node name; NULL for global */
@@ -104,7 +109,7 @@ static nnq_status parse_kinds(cfg_ctx *ctx, const cfg_node *n, cfg_rule *r) {
 static nnq_status parse_section(cfg_ctx *ctx, nnq_config *cfg, int sec, const cfg_node *n) {
     path_set(ctx, section_names[sec], NULL);
     if (n->type == CFG_NULL) return NNQ_STATUS_OK; /* an empty section */
-    if (sec == SEC_GLOBAL) {
+    if (section_is_single(sec)) {
         cfg->rules[sec] = nnq_calloc(1, sizeof(cfg_rule));
         if (cfg->rules[sec] == NULL) return NNQ_STATUS_OUT_OF_MEMORY;
         cfg->n_rules[sec] = 1;
@@ -397,14 +402,22 @@ static void apply(nnq_site_attrs *a, const cfg_rule *r, nnq_site_kind k) {
     if (r != NULL && ((r->kinds >> k) & 1u)) nnq_site_attrs_overlay(a, &r->attrs[k]);
 }
 
-nnq_status nnq_config_resolve(const nnq_config *cfg, const char *site_name, const char *op_type,
-                              const char *node_name, nnq_site_attrs *out) {
-    if (cfg == NULL || site_name == NULL || node_name == NULL || out == NULL)
+nnq_status nnq_config_resolve_site(const nnq_config *cfg, const nnq_config_site *site,
+                                   nnq_site_attrs *out) {
+    if (cfg == NULL || site == NULL || site->site_name == NULL || site->node_name == NULL ||
+        out == NULL)
         return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "config: resolve: %s is NULL",
-                         cfg == NULL         ? "cfg"
-                         : site_name == NULL ? "site_name"
-                         : node_name == NULL ? "node_name"
-                                             : "out");
+                         cfg == NULL                 ? "cfg"
+                         : site == NULL              ? "site"
+                         : site->site_name == NULL   ? "site_name"
+                         : site->node_name == NULL   ? "node_name"
+                                                     : "out");
+    const char *site_name = site->site_name, *node_name = site->node_name;
+    if (site->flags & ~(uint32_t)NNQ_CONFIG_SITE_FLAGS_ALL_)
+        return nnq_error(NNQ_STATUS_INVALID_ARGUMENT,
+                         "config: site '%s': flags 0x%x include bits outside "
+                         "NNQ_CONFIG_SITE_GRAPH_INPUT (0x%x)",
+                         site_name, (unsigned)site->flags, (unsigned)NNQ_CONFIG_SITE_FLAGS_ALL_);
     nnq_site_kind kind;
     NNQ_TRY(nnq_site_kind_from_site(site_name, &kind));
     size_t nlen = strlen(node_name);
@@ -415,7 +428,9 @@ nnq_status nnq_config_resolve(const nnq_config *cfg, const char *site_name, cons
                          site_name, node_name, node_name, nnq_site_kind_name(kind));
     nnq_site_attrs_default(out);
     if (cfg->n_rules[SEC_GLOBAL]) apply(out, &cfg->rules[SEC_GLOBAL][0], kind);
-    apply(out, find_rule(cfg, SEC_OP_TYPE, op_type), kind);
+    apply(out, find_rule(cfg, SEC_OP_TYPE, site->op_type), kind);
+    if ((site->flags & NNQ_CONFIG_SITE_GRAPH_INPUT) && cfg->n_rules[SEC_MODEL_INPUT])
+        apply(out, &cfg->rules[SEC_MODEL_INPUT][0], kind);
     for (size_t i = 0; i < cfg->n_rules[SEC_QUANT_CFG]; i++)
         if (cfg_glob_match(cfg->rules[SEC_QUANT_CFG][i].glob, site_name))
             apply(out, &cfg->rules[SEC_QUANT_CFG][i], kind);
@@ -423,15 +438,26 @@ nnq_status nnq_config_resolve(const nnq_config *cfg, const char *site_name, cons
     return cfg_attrs_check(out, site_name);
 }
 
-nnq_status nnq_config_describe_site(const nnq_config *cfg, const char *site_name,
-                                    const char *op_type, const char *node_name, char **out) {
+nnq_status nnq_config_resolve(const nnq_config *cfg, const char *site_name, const char *op_type,
+                              const char *node_name, nnq_site_attrs *out) {
+    nnq_config_site site = {site_name, op_type, node_name, 0};
+    return nnq_config_resolve_site(cfg, &site, out);
+}
+
+nnq_status nnq_config_describe(const nnq_config *cfg, const nnq_config_site *site, char **out) {
     if (out == NULL) return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "config: describe: out is NULL");
     *out = NULL;
     nnq_site_attrs a;
-    NNQ_TRY(nnq_config_resolve(cfg, site_name, op_type, node_name, &a));
+    NNQ_TRY(nnq_config_resolve_site(cfg, site, &a));
     cfg_buf b = {0};
     cfg_attrs_to_json(&b, &a, true);
     return cfg_buf_finish(&b, "config: describe", out);
+}
+
+nnq_status nnq_config_describe_site(const nnq_config *cfg, const char *site_name,
+                                    const char *op_type, const char *node_name, char **out) {
+    nnq_config_site site = {site_name, op_type, node_name, 0};
+    return nnq_config_describe(cfg, &site, out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -464,7 +490,7 @@ nnq_status nnq_config_dump(const nnq_config *cfg, char **out) {
     for (int sec = 0; sec < SEC_COUNT_; sec++) {
         if (cfg->n_rules[sec] == 0) continue;
         cfg_buf_printf(&b, ",\n  \"%s\": ", section_names[sec]);
-        if (sec == SEC_GLOBAL) {
+        if (section_is_single(sec)) {
             dump_kinds(&b, &cfg->rules[sec][0]);
             continue;
         }
@@ -520,9 +546,9 @@ static const char *site_field(const nnq_config_site *s, int sec) {
 
 static void report_rule(cfg_buf *b, const nnq_config *cfg, int sec, const cfg_rule *r,
                         const nnq_config_site *sites, size_t n_sites) {
-    static const char *const what[SEC_COUNT_] = {"", "op_type key", "quant_cfg pattern",
+    static const char *const what[SEC_COUNT_] = {"", "op_type key", "", "quant_cfg pattern",
                                                  "node_name key"};
-    static const char *const noun[SEC_COUNT_] = {"", "op type", "site name", "node name"};
+    static const char *const noun[SEC_COUNT_] = {"", "op type", "", "site name", "node name"};
     /* Close means at most a third of the key's characters edited (min 2). */
     size_t limit = NNQ_MAX((size_t)2, strlen(r->key) / 3);
     nearest nb = {.n = 0};
@@ -543,31 +569,66 @@ static void report_rule(cfg_buf *b, const nnq_config *cfg, int sec, const cfg_ru
     cfg_buf_printf(b, "%s", "\n");
 }
 
+/* The model_input section reaches a site that quantizes a graph input with
+ * a kind the section names. */
+static bool model_input_hit(const cfg_rule *r, const nnq_config_site *sites, size_t n_sites) {
+    for (size_t i = 0; i < n_sites; i++) {
+        if (!(sites[i].flags & NNQ_CONFIG_SITE_GRAPH_INPUT)) continue;
+        const char *dot = strrchr(sites[i].site_name, '.');
+        for (int k = 0; k < NNQ_SITE_KIND_COUNT_ && dot != NULL; k++)
+            if (((r->kinds >> k) & 1u) && strcmp(dot + 1, nnq_site_kind_name((nnq_site_kind)k)) == 0)
+                return true;
+    }
+    return false;
+}
+
+static void report_model_input(cfg_buf *b, const nnq_config *cfg, const cfg_rule *r) {
+    cfg_buf_printf(b, "config '%s'", cfg->name);
+    if (r->line > 0) cfg_buf_printf(b, " line %d column %d", r->line, r->col);
+    cfg_buf_printf(b, "%s", ": model_input section matches no site; no site of the kinds it "
+                            "names quantizes a graph input\n");
+}
+
+static bool rule_hit(int sec, const cfg_rule *rule, const nnq_config_site *sites, size_t n_sites) {
+    if (sec == SEC_MODEL_INPUT) return model_input_hit(rule, sites, n_sites);
+    for (size_t i = 0; i < n_sites; i++) {
+        const char *v = site_field(&sites[i], sec);
+        if (v != NULL && (sec == SEC_QUANT_CFG ? cfg_glob_match(rule->glob, v)
+                                               : strcmp(rule->key, v) == 0))
+            return true;
+    }
+    return false;
+}
+
 nnq_status nnq_config_check_sites(const nnq_config *cfg, const nnq_config_site *sites,
                                   size_t n_sites, size_t *n_unmatched, char **report) {
     if (cfg == NULL || report == NULL || (sites == NULL && n_sites > 0))
         return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "config: check_sites: %s is NULL",
                          cfg == NULL ? "cfg" : report == NULL ? "report" : "sites");
     *report = NULL;
-    for (size_t i = 0; i < n_sites; i++)
+    for (size_t i = 0; i < n_sites; i++) {
         if (sites[i].site_name == NULL || sites[i].node_name == NULL)
             return nnq_error(NNQ_STATUS_INVALID_ARGUMENT,
                              "config: check_sites: site %zu has a NULL %s", i,
                              sites[i].site_name == NULL ? "site_name" : "node_name");
+        if (sites[i].flags & ~(uint32_t)NNQ_CONFIG_SITE_FLAGS_ALL_)
+            return nnq_error(NNQ_STATUS_INVALID_ARGUMENT,
+                             "config: check_sites: site %zu ('%s'): flags 0x%x include bits "
+                             "outside NNQ_CONFIG_SITE_GRAPH_INPUT (0x%x)",
+                             i, sites[i].site_name, (unsigned)sites[i].flags,
+                             (unsigned)NNQ_CONFIG_SITE_FLAGS_ALL_);
+    }
     cfg_buf b = {0};
     size_t unmatched = 0;
     for (int sec = SEC_OP_TYPE; sec < SEC_COUNT_; sec++) {
         for (size_t r = 0; r < cfg->n_rules[sec]; r++) {
             const cfg_rule *rule = &cfg->rules[sec][r];
-            bool hit = false;
-            for (size_t i = 0; i < n_sites && !hit; i++) {
-                const char *v = site_field(&sites[i], sec);
-                hit = v != NULL && (sec == SEC_QUANT_CFG ? cfg_glob_match(rule->glob, v)
-                                                         : strcmp(rule->key, v) == 0);
-            }
-            if (hit) continue;
+            if (rule_hit(sec, rule, sites, n_sites)) continue;
             unmatched++;
-            report_rule(&b, cfg, sec, rule, sites, n_sites);
+            if (sec == SEC_MODEL_INPUT)
+                report_model_input(&b, cfg, rule);
+            else
+                report_rule(&b, cfg, sec, rule, sites, n_sites);
         }
     }
     if (n_unmatched) *n_unmatched = unmatched;

@@ -216,9 +216,14 @@ NNQ_INTERNAL nnq_status cfg_attrs_check(const nnq_site_attrs *a, const char *sit
 
 /*
  * Effective attributes of one site: defaults, then global, op_type[op_type],
+ * model_input (only when site->flags has NNQ_CONFIG_SITE_GRAPH_INPUT),
  * quant_cfg patterns matching site_name in file order, node_name[node_name].
  * site_name must be "<node_name>.<kind>_quantizer".
  */
+NNQ_INTERNAL nnq_status nnq_config_resolve_site(const nnq_config *cfg,
+                                                const nnq_config_site *site,
+                                                nnq_site_attrs *out);
+/* nnq_config_resolve_site for a site with no flags (not a graph input). */
 NNQ_INTERNAL nnq_status nnq_config_resolve(const nnq_config *cfg, const char *site_name,
                                            const char *op_type, const char *node_name,
                                            nnq_site_attrs *out);

@@ -183,6 +183,16 @@ static nnq_status check_weight_shape(ptq_site *s, const nnq_tensor *w) {
     return NNQ_STATUS_OK;
 }
 
+/* Config facts of a site's tensor: a graph input that is not an
+ * initializer (old models list initializers as inputs) is the model input,
+ * which the config's model_input section may treat apart. */
+static uint32_t site_flags(nnq_graph *g, const char *tensor) {
+    if (nnq_graph_find_init(g, tensor) >= 0) return 0;
+    for (size_t i = 0; i < g->n_inputs; i++)
+        if (strcmp(g->inputs[i].name, tensor) == 0) return NNQ_CONFIG_SITE_GRAPH_INPUT;
+    return 0;
+}
+
 static nnq_status add_site(nnq_ptq *p, const nnq_node *n, nnq_site_kind kind, const char *tensor,
                            size_t input_index) {
     if (p->n_sites == p->cap_sites) {
@@ -207,7 +217,8 @@ static nnq_status add_site(nnq_ptq *p, const nnq_node *n, nnq_site_kind kind, co
     snprintf(s->name, len, "%s.%s", n->name, nnq_site_kind_name(kind));
     s->kind = kind;
     s->input_index = input_index;
-    NNQ_TRY(nnq_config_resolve(p->cfg, s->name, n->op_type, n->name, &s->attrs));
+    nnq_config_site cs = {s->name, n->op_type, n->name, site_flags(p->g, tensor)};
+    NNQ_TRY(nnq_config_resolve_site(p->cfg, &cs, &s->attrs));
     s->enabled = s->attrs.enable;
     return NNQ_STATUS_OK;
 }
@@ -352,7 +363,8 @@ nnq_status nnq_ptq_check_config(const nnq_ptq *p, size_t *n_unmatched, char **re
     nnq_config_site *cs = nnq_calloc(p->n_sites ? p->n_sites : 1, sizeof *cs);
     if (!cs) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "ptq: out of memory");
     for (size_t i = 0; i < p->n_sites; i++)
-        cs[i] = (nnq_config_site){p->sites[i].name, p->sites[i].op_type, p->sites[i].node_name};
+        cs[i] = (nnq_config_site){p->sites[i].name, p->sites[i].op_type, p->sites[i].node_name,
+                                  site_flags(p->g, p->sites[i].tensor)};
     nnq_status s = nnq_config_check_sites(p->cfg, cs, p->n_sites, n_unmatched, report);
     nnq_free(cs);
     return s;

@@ -659,6 +659,161 @@ static void test_scorer_kernels(void **state) {
     nnq_calib_free(h);
 }
 
+/* Sum of the CALIB_SUBHIST sub-histograms of a binning kernel's output. */
+static void bin_with(void (*bin)(const float *, size_t, const calib_bin_params *, uint32_t *),
+                     const float *x, size_t n, const calib_bin_params *p, uint64_t *out) {
+    const size_t slots = CALIB_BIN_SLOTS(p->nbins);
+    uint32_t *sub = calloc(CALIB_SUBHIST * slots, sizeof *sub);
+    bin(x, n, p, sub);
+    memset(out, 0, slots * sizeof *out);
+    for (size_t s = 0; s < CALIB_SUBHIST; s++)
+        for (size_t k = 0; k < slots; k++) out[k] += sub[s * slots + k];
+    free(sub);
+}
+
+/* The AVX2 binning and row min/max kernels against the scalar references
+ * on odd sizes (vector tails, the binning ring's drain) with edge values:
+ * exact bin edges, the last edge, above it, NaN, Inf, -0, zeros. */
+static void test_collect_kernels(void **state) {
+    (void)state;
+#if defined(NNQ_REFERENCE_ONLY)
+    skip();
+#else
+    if (!(nnq_cpu_features() & NNQ_CPU_AVX2)) skip();
+    nnq_rng rng;
+    uint64_t seed = nnq_test_seed();
+    nnq_rng_seed(&rng, seed, 21);
+    const size_t sizes[] = {0, 1, 7, 8, 9, 63, 64, 65, 127, 129, 1031, 4099};
+    const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 0.25f, 1.5f, NAN, INFINITY,
+                             -INFINITY, 3e38f, 1e-40f};
+    for (size_t si = 0; si < NNQ_ARRAY_LEN(sizes); si++)
+        for (int variant = 0; variant < 4; variant++) {
+            const size_t n = sizes[si];
+            float *x = malloc((n + 1) * sizeof *x);
+            for (size_t i = 0; i < n; i++)
+                x[i] = i % 5 == 0 ? special[nnq_rng_bounded(&rng, NNQ_ARRAY_LEN(special))]
+                                  : nnq_rng_normal(&rng) * 0.5f;
+            const uint32_t nbins = variant < 2 ? 2048 : 3 + (uint32_t)si;
+            calib_bin_params p = {(float)nbins, variant % 2 ? 1.0f : 1.5f, nbins, variant % 2 == 1};
+            const size_t slots = CALIB_BIN_SLOTS(nbins);
+            uint64_t *ref = malloc(slots * sizeof *ref), *got = malloc(slots * sizeof *got);
+            bin_with(calib_bin_ref, x, n, &p, ref);
+            bin_with(calib_bin_avx2, x, n, &p, got);
+            for (size_t k = 0; k < slots; k++)
+                if (ref[k] != got[k])
+                    fail_msg("seed %llu n %zu variant %d: slot %zu avx2 %llu, scalar %llu",
+                             (unsigned long long)seed, n, variant, k, (unsigned long long)got[k],
+                             (unsigned long long)ref[k]);
+            uint64_t tot = 0;
+            for (size_t k = 0; k < slots; k++) tot += ref[k];
+            assert_int_equal(tot, n);
+            /* Row kernel: two rows folded into the same accumulators. */
+            float mn[2][4099], mx[2][4099];
+            uint32_t ab[2][4099];
+            for (int k = 0; k < 2; k++)
+                for (size_t j = 0; j < n; j++) mn[k][j] = 0.1f, mx[k][j] = -0.1f, ab[k][j] = 7;
+            for (size_t r = 0; r < 2; r++) {
+                const float *row = r == 0 ? x : x + n / 2; /* overlapping rows are fine */
+                size_t len = r == 0 ? n : n - n / 2;
+                calib_minmax_row_ref(row, len, mn[0], mx[0], ab[0]);
+                calib_minmax_row_avx2(row, len, mn[1], mx[1], ab[1]);
+            }
+            assert_memory_equal(mn[0], mn[1], n * sizeof(float));
+            assert_memory_equal(mx[0], mx[1], n * sizeof(float));
+            assert_memory_equal(ab[0], ab[1], n * sizeof(uint32_t));
+            free(ref), free(got), free(x);
+        }
+#endif
+}
+
+/* Per-axis statistics with a small inner stride (folded row by row)
+ * against per-tensor calibrators over each channel's gathered values (the
+ * run-by-run path), on random shapes; 1, 2 and 7 threads give the same bits. */
+static void test_per_axis_rows(void **state) {
+    (void)state;
+    nnq_rng rng;
+    uint64_t seed = nnq_test_seed();
+    nnq_rng_seed(&rng, seed, 23);
+    const size_t threads[] = {1, 2, 7};
+    nnq_pool *pools[3];
+    for (size_t t = 0; t < 3; t++) NNQ_ASSERT_OK(nnq_pool_create(threads[t], &pools[t]));
+    const size_t inners[] = {1, 2, 3, 63, 64, 65};
+    for (int trial = 0; trial < 24; trial++) {
+        const size_t outer = 1 + nnq_rng_bounded(&rng, trial < 12 ? 9 : 3000);
+        const size_t ch = 2 + nnq_rng_bounded(&rng, 40), inner = inners[trial % 6];
+        const size_t n = outer * ch * inner;
+        float *x = malloc(n * sizeof *x), *g = malloc(outer * inner * sizeof *g);
+        for (size_t i = 0; i < n; i++)
+            x[i] = nnq_rng_normal(&rng) * (float)(1 + i % 13) + (i % 11 == 0 ? -0.0f : 0.0f);
+        if (trial % 4 == 0) x[n / 2] = 0.0f; /* zero range somewhere */
+        const int64_t d[] = {(int64_t)outer, (int64_t)ch, (int64_t)inner};
+        float mn[3][41], mx[3][41];
+        for (size_t t = 0; t < 3; t++) {
+            nnq_calib *c = make((nnq_calib_config){.kind = NNQ_CALIB_KIND_MINMAX, .per_axis = true, .axis = 1});
+            collect(c, x, 3, d, pools[t]);
+            NNQ_ASSERT_OK(nnq_calib_get_range(c, mn[t], mx[t], ch));
+            nnq_calib_free(c);
+        }
+        for (size_t c = 0; c < ch; c++) {
+            for (size_t o = 0; o < outer; o++)
+                memcpy(g + o * inner, x + (o * ch + c) * inner, inner * sizeof *g);
+            nnq_calib *pt = make((nnq_calib_config){.kind = NNQ_CALIB_KIND_MINMAX});
+            NNQ_ASSERT_OK(collect_s(pt, g, outer * inner));
+            float wmn, wmx;
+            NNQ_ASSERT_OK(nnq_calib_get_range(pt, &wmn, &wmx, 1));
+            nnq_calib_free(pt);
+            for (size_t t = 0; t < 3; t++)
+                if (!nnq_test_same_bits(mn[t][c], wmn) || !nnq_test_same_bits(mx[t][c], wmx))
+                    fail_msg("seed %llu shape [%zu, %zu, %zu] channel %zu threads %zu: [%a, %a], "
+                             "expected [%a, %a]",
+                             (unsigned long long)seed, outer, ch, inner, c, threads[t],
+                             (double)mn[t][c], (double)mx[t][c], (double)wmn, (double)wmx);
+        }
+        free(x), free(g);
+    }
+    for (size_t t = 0; t < 3; t++) nnq_pool_free(pools[t]);
+}
+
+/* The running count total behind percentile survives merge (equal and
+ * different edges), growth and save / load: every percentile still matches
+ * the sequential reference. */
+static void test_percentile_total(void **state) {
+    (void)state;
+    nnq_rng rng;
+    uint64_t seed = nnq_test_seed();
+    nnq_rng_seed(&rng, seed, 29);
+    const size_t n = 5003;
+    float *x = malloc(n * sizeof *x);
+    nnq_calib *a = make((nnq_calib_config){.kind = NNQ_CALIB_KIND_HISTOGRAM});
+    nnq_calib *b = make((nnq_calib_config){.kind = NNQ_CALIB_KIND_HISTOGRAM});
+    const float zeros[3] = {0};
+    NNQ_ASSERT_OK(collect_s(a, zeros, 3)); /* pending zeros, folded into bin 0 later */
+    for (int k = 0; k < 3; k++) {
+        for (size_t i = 0; i < n; i++) x[i] = nnq_rng_normal(&rng) * (float)(1 + k);
+        NNQ_ASSERT_OK(collect_s(k == 1 ? b : a, x, n)); /* a grows, b has other edges */
+    }
+    NNQ_ASSERT_OK(nnq_calib_merge(a, b));
+    NNQ_ASSERT_OK(nnq_calib_merge(a, a));
+    char *dir = nnq_test_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/h.calib", dir);
+    NNQ_ASSERT_OK(nnq_calib_save(a, path));
+    nnq_calib *l = NULL;
+    NNQ_ASSERT_OK(nnq_calib_load(path, &l));
+    const nnq_calib *states[] = {a, l};
+    for (size_t s = 0; s < 2; s++) {
+        assert_int_equal(states[s]->hist[0].total, 2 * (3 + 3 * n));
+        const double ps[] = {0.01, 10.0, 50.0, 99.0, 99.99, 100.0};
+        for (size_t k = 0; k < NNQ_ARRAY_LEN(ps); k++) {
+            size_t ref = calib_hist_percentile_ref(&states[s]->hist[0], ps[k]);
+            float got = amax_with(states[s], NNQ_CALIB_METHOD_PERCENTILE, 1, 1, ps[k]);
+            ASSERT_BITS(got, states[s]->hist[0].edges[ref]);
+        }
+    }
+    nnq_calib_free(l), nnq_calib_free(a), nnq_calib_free(b);
+    nnq_test_rmdir(dir);
+    free(x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minmax_by_hand),    cmocka_unit_test(test_edge_cases),
@@ -666,7 +821,8 @@ int main(void) {
         cmocka_unit_test(test_save_load),         cmocka_unit_test(test_histogram_golden),
         cmocka_unit_test(test_observer_golden),   cmocka_unit_test(test_lsq_by_hand),
         cmocka_unit_test(test_ema_percentile_by_hand), cmocka_unit_test(test_mse_by_hand),
-        cmocka_unit_test(test_scorer_kernels),
+        cmocka_unit_test(test_scorer_kernels),    cmocka_unit_test(test_collect_kernels),
+        cmocka_unit_test(test_per_axis_rows),     cmocka_unit_test(test_percentile_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

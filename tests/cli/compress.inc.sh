@@ -45,6 +45,24 @@ printf 'global: {mode: palettize, bitz: 4}\n' > "$TMP/bad2.yaml"
 check "compress config unknown key"     1 "unknown key 'bitz'"       -- $C -o "$TMP/x.onnx" --config "$TMP/bad2.yaml"
 printf 'global: {mode: palettize, bits: 4}\nop_type: {Conv: null}\nname: {"fc2*": {mode: linear, bits: 8}}\n' > "$TMP/ok.yaml"
 check "compress config sections"        0 "fc2.weight +Gemm +linear_symmetric 8b" -- $C -o "$TMP/x.onnx" --config "$TMP/ok.yaml"
+check "compress per-block runs"         0 "fc1.weight .*block 32 axis 1" -- $C -o "$TMP/pb.onnx" --mode linear --bits 4 --granularity per-block --op-types Gemm
+check "compress per-block opset 21"     0 "ai.onnx 21"               -- $NNQ inspect "$TMP/pb.onnx"
+check "compress --linear-dtype uint"    0 "linear 4b uint g1"        -- $C -o "$TMP/x.onnx" --mode linear --bits 4 --linear-mode linear --linear-dtype uint --granularity per-channel
+check "compress --max-opset 13 runs"    0 "^total"                   -- $C -o "$TMP/m13.onnx" --mode palettize --bits 4 --max-opset 13
+check "compress --max-opset 13 kept"    0 "ai.onnx 13"               -- $NNQ inspect "$TMP/m13.onnx"
+check "compress per-block not multiple" 1 "tensor 'conv1.weight' axis 1 has 1 elements, not a multiple of block_size 32" -- $C -o "$TMP/x.onnx" --mode linear --bits 4 --granularity per-block
+check "compress per-block bad block"    1 "fc2.weight' axis 1 has 64 elements, not a multiple of block_size 48" -- $C -o "$TMP/x.onnx" --mode linear --bits 4 --granularity per-block --block-size 48 --include 'fc2*'
+check "compress per-block max-opset"    1 "needs a blocked DequantizeLinear \\(opset 21\\), but max_opset is below 21" -- $C -o "$TMP/x.onnx" --mode linear --granularity per-block --op-types Gemm --max-opset 13
+check "compress per-block palettize"    2 "per-block is for --mode linear" -- $C -o "$TMP/x.onnx" --mode palettize --granularity per-block
+check "compress per-block + block prune" 2 "both use --block-size"    -- $C -o "$TMP/x.onnx" --mode linear --granularity per-block --prune block
+check "compress bad --linear-dtype"     2 "invalid value 'int4' for --linear-dtype" -- $C -o "$TMP/x.onnx" --mode linear --linear-dtype int4
+check "compress bad --max-opset"        2 "invalid value '12' for --max-opset: expected an opset >= 13" -- $C -o "$TMP/x.onnx" --mode palettize --max-opset 12
+check "compress bad --max-opset text"   2 "invalid value 'x' for --max-opset" -- $C -o "$TMP/x.onnx" --mode palettize --max-opset x
+check "compress per-block bits 9"       1 "linear bits 9 outside"    -- $C -o "$TMP/x.onnx" --mode linear --bits 9 --granularity per-block --op-types Gemm
+printf 'global: {mode: linear, bits: 4, granularity: per_block, linear_dtype: uint}\nop_type: {Conv: null}\n' > "$TMP/pb.yaml"
+check "compress config per_block"       0 "fc2.weight .*uint block 32" -- $C -o "$TMP/x.onnx" --config "$TMP/pb.yaml"
+printf 'global: {mode: linear, linear_dtype: u4}\n' > "$TMP/bad3.yaml"
+check "compress config bad linear_dtype" 1 "unknown value 'u4'"      -- $C -o "$TMP/x.onnx" --config "$TMP/bad3.yaml"
 check "compress unknown option"         2 "unknown option '--zzz'"   -- $C -o "$TMP/x.onnx" --zzz
 check "compress extra argument"         2 "unexpected argument"      -- $C extra -o "$TMP/x.onnx" --mode palettize
 rm -f "$TMP/fail.onnx"

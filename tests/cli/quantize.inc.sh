@@ -38,6 +38,8 @@ check "quantize int4 block fallback warns" 0 "warning: site '/conv1/Conv.weight_
 printf 'quant_cfg:\n  "*wieght_quantizer": {num_bits: 8}\n' >"$TMP/typo.yaml"
 check "config matching nothing warns"      0 "nearest: '/conv1/Conv.weight_quantizer'" -- "$NNQ" summary "$MODEL" --config "$TMP/typo.yaml"
 check "summary int8"                       0 "^/fc1/Gemm.weight_quantizer +yes +int8 +axis 0 +max" -- "$NNQ" summary "$MODEL" --config int8
+check "summary int8: model input by max"   0 "^/conv1/Conv.input_quantizer +yes +int8 +per-tensor +max" -- "$NNQ" summary "$MODEL" --config int8
+check "summary int8: other inputs entropy"  0 "^/conv2/Conv.input_quantizer +yes +int8 +per-tensor +entropy" -- "$NNQ" summary "$MODEL" --config int8
 check "summary --json"                     0 '"sites_enabled": 8'    -- "$NNQ" summary "$MODEL" --json
 printf 'global:\n  weight_quantizer: {format: nvfp4}\n' >"$TMP/nvfp4.yaml"
 check "summary unsupported format"         1 "no ONNX QDQ form"      -- "$NNQ" summary "$MODEL" --config "$TMP/nvfp4.yaml"
@@ -57,7 +59,7 @@ if [ -r "$TRAIN" ] && [ -r "$TEST" ]; then
     check "summary with the table"         0 "^/conv2/Conv.input_quantizer +yes +int8 +per-tensor +entropy +[0-9.]+" -- "$NNQ" summary "$MODEL" --calib-table "$TMP/table"
     check "table re-scored by int8-max"    1 "holds histogram statistics" -- "$NNQ" quantize "$MODEL" -o "$TMP/bad.onnx" -q --config int8-max --calib-table "$TMP/table"
     check "eval int8"                      0 "^top-1 quantized: +[0-9.]+ %" -- "$NNQ" eval "$MODEL" "$TMP/q8.onnx" -q --data "$TEST" --labels "$LABELS" -n 200 $NORM
-    check "eval --json"                    0 '"sites": \[\{"name": "/conv1/Conv.input_quantizer"' -- "$NNQ" eval "$MODEL" "$TMP/q8.onnx" -q -j --data "$TEST" --labels "$LABELS" -n 100 $NORM
+    check "eval --json"                    0 '"sites": \[\{"name": "/[a-z0-9]+/[A-Za-z]+\.input_quantizer", "sqnr_db": ' -- "$NNQ" eval "$MODEL" "$TMP/q8.onnx" -q -j --data "$TEST" --labels "$LABELS" -n 100 $NORM
     check "eval agreement with itself"     0 "^top-1 agreement: +100.00 %" -- "$NNQ" eval "$MODEL" "$MODEL" -q --data "$TEST" -n 50 $NORM
 else
     echo "skip quantize checks on Fashion-MNIST ($FM missing)"

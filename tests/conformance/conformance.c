@@ -69,7 +69,8 @@ static void load_skips(runner *r, const char *path) {
     if (!f) return;
     while (fgets(line, sizeof line, f) && r->n_skip_names < MAX_SKIPS) {
         char *p = line;
-        while (*p == ' ' || *p == '\t') p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
         if (*p == '#' || *p == '\n' || !*p) continue;
         size_t n = strcspn(p, " \t\n");
         r->skip_names[r->n_skip_names++] = strndup(p, n);
@@ -115,7 +116,8 @@ static char **list_dir(const char *dir, const char *prefix, size_t *n) {
 }
 
 static void free_list(char **v, size_t n) {
-    for (size_t i = 0; i < n; i++) free(v[i]);
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
     free(v);
 }
 
@@ -131,7 +133,9 @@ static int cmp_pb(const void *a, const void *b) {
 
 static double half_to_double(uint16_t h) {
     int e = (h >> 10) & 31, m = h & 1023;
-    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? (double)NAN : (double)INFINITY) : ldexp(m + 1024, e - 25);
+    double v = e == 0    ? ldexp(m, -24)
+               : e == 31 ? (m ? (double)NAN : (double)INFINITY)
+                         : ldexp(m + 1024, e - 25);
     return h & 0x8000 ? -v : v;
 }
 
@@ -172,9 +176,11 @@ static void compare(const nnq_tensor *got, nnq_tensor *want, char *msg, size_t c
         return;
     }
     bool same = got->ndim == want->ndim;
-    for (int d = 0; same && d < got->ndim; d++) same = got->dims[d] == want->dims[d];
+    for (int d = 0; same && d < got->ndim; d++)
+        same = got->dims[d] == want->dims[d];
     if (!same) {
-        snprintf(msg, cap, "shape %s, expected %s", nnq_shape_str(got->ndim, got->dims, a, sizeof a),
+        snprintf(msg, cap, "shape %s, expected %s",
+                 nnq_shape_str(got->ndim, got->dims, a, sizeof a),
                  nnq_shape_str(want->ndim, want->dims, b, sizeof b));
         return;
     }
@@ -183,8 +189,9 @@ static void compare(const nnq_tensor *got, nnq_tensor *want, char *msg, size_t c
     size_t bad = 0, first = 0;
     for (size_t i = 0; i < got->numel; i++) {
         double x = as_double(got, i), y = as_double(want, i);
-        bool ok = is_float ? (isnan(x) && isnan(y)) || x == y || fabs(x - y) <= ATOL + RTOL * fabs(y)
-                           : x == y;
+        bool ok = is_float
+                      ? (isnan(x) && isnan(y)) || x == y || fabs(x - y) <= ATOL + RTOL * fabs(y)
+                      : x == y;
         if (!ok && bad++ == 0) first = i;
     }
     if (bad)
@@ -306,7 +313,8 @@ static outcome run_dataset(nnq_exec *e, const char *dir, char *msg, size_t cap) 
         }
     }
 out:
-    for (size_t i = 0; i < ni; i++) nnq_tensor_free(xs[i]);
+    for (size_t i = 0; i < ni; i++)
+        nnq_tensor_free(xs[i]);
     for (size_t i = 0; i < no; i++) {
         nnq_tensor_free(want[i]);
         nnq_tensor_free(got[i]);
@@ -398,7 +406,8 @@ int main(int argc, char **argv) {
             if (k >= 0) r.skip_used[k] = true;
             if (o == T_PASS) {
                 r.passed++;
-                if (k >= 0) printf("note %s/%s passes but is listed in skips.txt\n", suites[s], tests[i]);
+                if (k >= 0)
+                    printf("note %s/%s passes but is listed in skips.txt\n", suites[s], tests[i]);
             } else if (o == T_SKIP) {
                 add_reason(&r, msg, tests[i]);
             } else if (k >= 0) {
@@ -418,11 +427,14 @@ int main(int argc, char **argv) {
     qsort(r.reasons, (size_t)r.n_reasons, sizeof *r.reasons, cmp_reason);
     printf("\nskip reasons:\n");
     for (int i = 0; i < r.n_reasons; i++)
-        printf("  %4d  %s  (e.g. %s)\n", r.reasons[i].count, r.reasons[i].text, r.reasons[i].example);
+        printf("  %4d  %s  (e.g. %s)\n", r.reasons[i].count, r.reasons[i].text,
+               r.reasons[i].example);
     printf("\nconformance: %d passed, %d failed, %d expected failures (skips.txt), %d skipped\n",
            r.passed, r.failed, r.expected_fail, r.skipped);
-    for (int i = 0; i < r.n_reasons; i++) free(r.reasons[i].text);
-    for (int i = 0; i < r.n_skip_names; i++) free(r.skip_names[i]);
+    for (int i = 0; i < r.n_reasons; i++)
+        free(r.reasons[i].text);
+    for (int i = 0; i < r.n_skip_names; i++)
+        free(r.skip_names[i]);
     free(r.skip_used);
     return r.failed ? 1 : 0;
 }

@@ -8,9 +8,12 @@
 /* Softmax of a row, from the definition, in double. */
 static void softmax_ref(const float *x, double *y, size_t n) {
     double m = -INFINITY, s = 0.0;
-    for (size_t i = 0; i < n; i++) m = (double)x[i] > m ? (double)x[i] : m;
-    for (size_t i = 0; i < n; i++) s += exp((double)x[i] - m);
-    for (size_t i = 0; i < n; i++) y[i] = exp((double)x[i] - m) / s;
+    for (size_t i = 0; i < n; i++)
+        m = (double)x[i] > m ? (double)x[i] : m;
+    for (size_t i = 0; i < n; i++)
+        s += exp((double)x[i] - m);
+    for (size_t i = 0; i < n; i++)
+        y[i] = exp((double)x[i] - m) / s;
 }
 
 /* x -> Softmax s1 -> ... -> s<n>; the last value is the graph output. */
@@ -39,7 +42,8 @@ static void test_chain_memory_plan(void **state) {
     assert_int_equal(nnq_exec_activation_bytes(e), 6 * 4032);
     assert_int_equal(nnq_exec_planned_bytes(e), 2 * 4032);
     float x[1000];
-    for (int i = 0; i < 1000; i++) x[i] = (float)((i * 37) % 101) / 25.0f;
+    for (int i = 0; i < 1000; i++)
+        x[i] = (float)((i * 37) % 101) / 25.0f;
     nnq_tensor *xt = tg_tensor(2, (int64_t[]){1, 1000}, x), *y = NULL;
     NNQ_ASSERT_OK(nnq_exec_run(e, (const nnq_tensor *const *)&xt, 1, &y, 1));
     /* Reference: apply the definition six times, rounding to float between
@@ -49,10 +53,12 @@ static void test_chain_memory_plan(void **state) {
     memcpy(cur, x, sizeof cur);
     for (int k = 0; k < 6; k++) {
         softmax_ref(cur, r, 1000);
-        for (int i = 0; i < 1000; i++) cur[i] = (float)r[i];
+        for (int i = 0; i < 1000; i++)
+            cur[i] = (float)r[i];
     }
     const float *yd = y->data;
-    for (int i = 0; i < 1000; i++) assert_float_equal(yd[i], cur[i], 1e-8);
+    for (int i = 0; i < 1000; i++)
+        assert_float_equal(yd[i], cur[i], 1e-8);
     assert_int_equal(y->ndim, 2);
     assert_int_equal(y->dims[1], 1000);
     nnq_tensor_free(y);
@@ -108,7 +114,8 @@ static void test_hooks_observe_and_replace(void **state) {
     log.zero_value = 1;
     log.change_shape = -1;
     NNQ_ASSERT_OK(nnq_exec_run(e, (const nnq_tensor *const *)&xt, 1, &y, 1));
-    for (int i = 0; i < 4; i++) assert_true(((float *)y->data)[i] == 0.25f);
+    for (int i = 0; i < 4; i++)
+        assert_true(((float *)y->data)[i] == 0.25f);
     /* The caller's input is untouched even though the hook saw a copy. */
     assert_true(((float *)xt->data)[3] == 4.0f);
     nnq_tensor_free(y);
@@ -170,8 +177,10 @@ static void test_validation_errors(void **state) {
 
     tg_init(&t, 13);
     tg_input(&t, "x", 2, d);
-    tg_node(&t, "MatMul", "a", (const char *[]){"x", "b_out", NULL}, (const char *[]){"a_out", NULL});
-    tg_node(&t, "MatMul", "b", (const char *[]){"x", "a_out", NULL}, (const char *[]){"b_out", NULL});
+    tg_node(&t, "MatMul", "a", (const char *[]){"x", "b_out", NULL},
+            (const char *[]){"a_out", NULL});
+    tg_node(&t, "MatMul", "b", (const char *[]){"x", "a_out", NULL},
+            (const char *[]){"b_out", NULL});
     tg_output(&t, "a_out");
     NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_INVALID_FORMAT, "cycle");
 
@@ -204,6 +213,21 @@ static void test_validation_errors(void **state) {
     t.outputs[0].dtype = NNQ_DTYPE_INT8;
     NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_DTYPE_MISMATCH,
                      "graph output 'y' is declared int8 but node 's1' produces float32");
+
+    /* So must a declared intermediate type (value_info). */
+    nnq_value_info vi = {0};
+    tg_init(&t, 13);
+    tg_input(&t, "x", 2, d);
+    tg_node(&t, "Softmax", "s1", (const char *[]){"x", NULL}, (const char *[]){"h", NULL});
+    tg_node(&t, "Softmax", "s2", (const char *[]){"h", NULL}, (const char *[]){"y", NULL});
+    tg_output(&t, "y");
+    vi.name = "h";
+    vi.dtype = NNQ_DTYPE_FLOAT16;
+    vi.ndim = -1;
+    t.g.value_infos = &vi;
+    t.g.n_value_infos = 1;
+    NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_DTYPE_MISMATCH,
+                     "value 'h' is declared float16 (value_info) but s1 produces float32");
 
     /* Shape errors found by inference name the node. */
     tg_init(&t, 13);
@@ -241,7 +265,8 @@ static void test_run_argument_errors(void **state) {
     NNQ_ASSERT_FAILS(nnq_exec_run(e, (const nnq_tensor *const *)&good, 1, &y, 2),
                      NNQ_STATUS_INVALID_ARGUMENT, "room for 2 outputs");
     NNQ_ASSERT_FAILS(nnq_exec_run(e, (const nnq_tensor *const *)&wide, 1, &y, 1),
-                     NNQ_STATUS_SHAPE_MISMATCH, "input 'x' has shape [1, 5], the graph wants [1, 4]");
+                     NNQ_STATUS_SHAPE_MISMATCH,
+                     "input 'x' has shape [1, 5], the graph wants [1, 4]");
     NNQ_ASSERT_FAILS(nnq_exec_run(e, (const nnq_tensor *const *)&ints, 1, &y, 1),
                      NNQ_STATUS_DTYPE_MISMATCH, "input 'x' is int32, the graph wants float32");
     const nnq_tensor *null_in = NULL;
@@ -288,7 +313,8 @@ static void test_constant_folding(void **state) {
         NNQ_ASSERT_OK(nnq_exec_run(e, (const nnq_tensor *const *)&xt, 1, &y, 1));
         /* [1 2; 3 4] @ [.5 .5; .5 .5] = [1.5 1.5; 3.5 3.5] */
         const float want[4] = {1.5f, 1.5f, 3.5f, 3.5f};
-        for (int i = 0; i < 4; i++) assert_true(((float *)y->data)[i] == want[i]);
+        for (int i = 0; i < 4; i++)
+            assert_true(((float *)y->data)[i] == want[i]);
         /* x, (ws when not folded), y */
         assert_int_equal(log.calls, nofold ? 3 : 2);
         assert_string_equal(log.names[nofold ? 2 : 1], "y");
@@ -330,7 +356,8 @@ static void test_symbolic_batch(void **state) {
     assert_int_equal(dims[1], 2);
     for (int64_t batch = 1; batch <= 5; batch += 4) {
         float x[15];
-        for (int i = 0; i < 15; i++) x[i] = (float)i;
+        for (int i = 0; i < 15; i++)
+            x[i] = (float)i;
         nnq_tensor *xt = tg_tensor(2, (int64_t[]){batch, 3}, x), *out[2];
         NNQ_ASSERT_OK(nnq_exec_run(e, (const nnq_tensor *const *)&xt, 1, out, 2));
         assert_int_equal(out[1]->dims[0], batch);
@@ -374,7 +401,8 @@ static void test_order_and_passthrough(void **state) {
     assert_true(((float *)out[1]->data)[1] == 3.0f);
     assert_true(((float *)out[2]->data)[1] == 6.0f);
     assert_ptr_not_equal(out[1]->data, xt->data);
-    for (int i = 0; i < 3; i++) nnq_tensor_free(out[i]);
+    for (int i = 0; i < 3; i++)
+        nnq_tensor_free(out[i]);
     nnq_tensor_free(xt);
     nnq_exec_free(e);
     tg_free(&t);
@@ -391,7 +419,8 @@ static void test_threads_bit_identical(void **state) {
     nnq_rng_seed(&rng, nnq_test_seed(), 11);
     float w1[16 * 3 * 9], b1[16], w2[10 * 16 * 9 * 10 / 10];
     float gw[10 * 10], mean[16], var[16], sc[16], bb[16];
-    for (size_t i = 0; i < sizeof w1 / 4; i++) w1[i] = nnq_rng_normal(&rng) * 0.2f;
+    for (size_t i = 0; i < sizeof w1 / 4; i++)
+        w1[i] = nnq_rng_normal(&rng) * 0.2f;
     for (size_t i = 0; i < 16; i++) {
         b1[i] = nnq_rng_normal(&rng);
         mean[i] = nnq_rng_normal(&rng);
@@ -399,8 +428,10 @@ static void test_threads_bit_identical(void **state) {
         sc[i] = nnq_rng_normal(&rng);
         bb[i] = nnq_rng_normal(&rng);
     }
-    for (size_t i = 0; i < sizeof w2 / 4; i++) w2[i] = nnq_rng_normal(&rng) * 0.1f;
-    for (size_t i = 0; i < 100; i++) gw[i] = nnq_rng_normal(&rng);
+    for (size_t i = 0; i < sizeof w2 / 4; i++)
+        w2[i] = nnq_rng_normal(&rng) * 0.1f;
+    for (size_t i = 0; i < 100; i++)
+        gw[i] = nnq_rng_normal(&rng);
     tg_init(&t, 13);
     tg_input(&t, "x", 4, xd);
     tg_const(&t, "w1", 4, (int64_t[]){16, 3, 3, 3}, w1);
@@ -420,13 +451,15 @@ static void test_threads_bit_identical(void **state) {
     tg_ints(n, "kernel_shape", k2, 2);
     tg_ints(n, "strides", s2, 2);
     tg_node(&t, "Conv", "conv2", (const char *[]){"p1", "w2", NULL}, (const char *[]){"c2", NULL});
-    tg_node(&t, "GlobalAveragePool", "gap", (const char *[]){"c2", NULL}, (const char *[]){"g", NULL});
+    tg_node(&t, "GlobalAveragePool", "gap", (const char *[]){"c2", NULL},
+            (const char *[]){"g", NULL});
     tg_node(&t, "Softmax", "sm", (const char *[]){"g", NULL}, (const char *[]){"y", NULL});
     tg_output(&t, "y");
     tg_output(&t, "c2");
     size_t numel = 2 * 3 * 20 * 18;
     float *x = malloc(numel * sizeof *x);
-    for (size_t i = 0; i < numel; i++) x[i] = nnq_rng_normal(&rng);
+    for (size_t i = 0; i < numel; i++)
+        x[i] = nnq_rng_normal(&rng);
     nnq_tensor *xt = tg_tensor(4, xd, x), *ref[2] = {0}, *out[2];
     size_t threads[3] = {1, 2, 7};
     for (int k = 0; k < 3; k++) {
@@ -471,7 +504,6 @@ static void test_threads_bit_identical(void **state) {
     tg_free(&t);
 }
 
-
 /* A shape known only from a runtime value (Reshape's shape input) defers
  * inference to run time: dynamic mode, still hooked and correct. */
 static void test_value_dependent_shape(void **state) {
@@ -499,7 +531,8 @@ static void test_value_dependent_shape(void **state) {
     assert_int_equal(y->ndim, 2);
     assert_int_equal(y->dims[0], 3);
     assert_int_equal(y->dims[1], 4);
-    for (int i = 0; i < 12; i++) assert_true(((float *)y->data)[i] == 0.25f);
+    for (int i = 0; i < 12; i++)
+        assert_true(((float *)y->data)[i] == 0.25f);
     assert_int_equal(log.calls, 4); /* x, shape, v, y */
     assert_string_equal(log.names[2], "v");
     nnq_tensor_free(y);

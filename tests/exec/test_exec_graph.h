@@ -110,7 +110,8 @@ static inline void tg_ints(nnq_node *n, const char *name, const int64_t *v, size
 }
 
 static inline void tg_free(tg *t) {
-    for (size_t i = 0; i < t->g.n_inits; i++) nnq_tensor_free(t->inits[i].tensor);
+    for (size_t i = 0; i < t->g.n_inits; i++)
+        nnq_tensor_free(t->inits[i].tensor);
     t->g.n_inits = 0;
 }
 

@@ -11,7 +11,8 @@ static nnq_rng rng_;
 
 static float *randn(size_t n, float sigma) {
     float *p = malloc((n ? n : 1) * sizeof *p);
-    for (size_t i = 0; i < n; i++) p[i] = nnq_rng_normal(&rng_) * sigma;
+    for (size_t i = 0; i < n; i++)
+        p[i] = nnq_rng_normal(&rng_) * sigma;
     return p;
 }
 
@@ -34,7 +35,8 @@ static void expect_exact(const nnq_tensor *y, const float *want, size_t n) {
 
 static float *arange(size_t n, float start) {
     float *p = malloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++) p[i] = start + (float)i;
+    for (size_t i = 0; i < n; i++)
+        p[i] = start + (float)i;
     return p;
 }
 
@@ -163,21 +165,24 @@ static void test_matmul_batched(void **state) {
         int ry;
     } cases[] = {
         {4, 3, {2, 1, 2, 3}, {3, 3, 2}, {2, 3, 2, 2}, 4},
-        {3, 2, {3, 4, 5}, {5, 6}, {3, 4, 6}, 3},    /* shared weight */
-        {2, 3, {4, 5}, {3, 5, 2}, {3, 4, 2}, 3},    /* shared A */
+        {3, 2, {3, 4, 5}, {5, 6}, {3, 4, 6}, 3}, /* shared weight */
+        {2, 3, {4, 5}, {3, 5, 2}, {3, 4, 2}, 3}, /* shared A */
         {3, 3, {1, 70, 33}, {1, 33, 65}, {1, 70, 65}, 3},
         {3, 3, {5, 1, 7}, {5, 7, 1}, {5, 1, 1}, 3}, /* 1x1 tails */
     };
     for (size_t c = 0; c < NNQ_ARRAY_LEN(cases); c++) {
         size_t na = 1, nb = 1;
-        for (int i = 0; i < cases[c].ra; i++) na *= (size_t)cases[c].da[i];
-        for (int i = 0; i < cases[c].rb; i++) nb *= (size_t)cases[c].db[i];
+        for (int i = 0; i < cases[c].ra; i++)
+            na *= (size_t)cases[c].da[i];
+        for (int i = 0; i < cases[c].rb; i++)
+            nb *= (size_t)cases[c].db[i];
         float *pa = randn(na, 1), *pb = randn(nb, 1);
         nnq_tensor *a = tg_tensor(cases[c].ra, cases[c].da, pa);
         nnq_tensor *b = tg_tensor(cases[c].rb, cases[c].db, pb);
         nnq_tensor *y = matmul(a, b);
         assert_int_equal(y->ndim, cases[c].ry);
-        for (int i = 0; i < y->ndim; i++) assert_int_equal(y->dims[i], cases[c].want[i]);
+        for (int i = 0; i < y->ndim; i++)
+            assert_int_equal(y->dims[i], cases[c].want[i]);
         float *ref = malloc(y->nbytes);
         matmul_ref(a, b, y, ref);
         expect_close(y->data, ref, y->numel, 1e-5f);
@@ -194,11 +199,21 @@ static void test_matmul_batched(void **state) {
  * bit-identical results for 1, 2 and 7 threads. */
 static void test_sgemm_paths(void **state) {
     (void)state;
-    static const size_t sizes[][3] = {{1, 1, 1},   {3, 5, 7},    {64, 256, 16}, {65, 257, 9},
-                                      {130, 300, 70}, {17, 1, 40}, {1, 513, 33}, {5, 5, 0}};
+    static const size_t sizes[][3] = {{1, 1, 1},
+                                      {3, 5, 7},
+                                      {64, 256, 16},
+                                      {65, 257, 9},
+                                      {130, 300, 70},
+                                      {17, 1, 40},
+                                      {1, 513, 33},
+                                      {5, 5, 0},
+                                      /* over 2^23 multiply-adds: several tiles */
+                                      {300, 200, 150},
+                                      {70, 1000, 260}};
     nnq_pool *pools[3];
     size_t threads[3] = {1, 2, 7};
-    for (int p = 0; p < 3; p++) NNQ_ASSERT_OK(nnq_pool_create(threads[p], &pools[p]));
+    for (int p = 0; p < 3; p++)
+        NNQ_ASSERT_OK(nnq_pool_create(threads[p], &pools[p]));
     for (size_t c = 0; c < NNQ_ARRAY_LEN(sizes); c++)
         for (int tr = 0; tr < 4; tr++) {
             size_t M = sizes[c][0], N = sizes[c][1], K = sizes[c][2];
@@ -210,8 +225,8 @@ static void test_sgemm_paths(void **state) {
             for (int p = 0; p < 3; p++) {
                 float *tmp = malloc(M * N * sizeof *tmp);
                 memcpy(tmp, C0, M * N * sizeof *tmp);
-                nnq_sgemm(pools[p], ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 2.0f,
-                          tmp, N);
+                nnq_sgemm(pools[p], ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 2.0f, tmp,
+                          N);
                 if (p == 0)
                     memcpy(got, tmp, M * N * sizeof *got);
                 else
@@ -225,7 +240,8 @@ static void test_sgemm_paths(void **state) {
             free(ref);
             free(got);
         }
-    for (int p = 0; p < 3; p++) nnq_pool_free(pools[p]);
+    for (int p = 0; p < 3; p++)
+        nnq_pool_free(pools[p]);
 }
 
 /* ------------------------------------------------------------------ Conv */
@@ -287,10 +303,16 @@ static void conv_ref(const conv_case *cc, const float *x, const float *w, const 
                                         if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] ||
                                             i2 < 0 || i2 >= in[2])
                                             continue;
-                                        size_t xi = (size_t)((((n * cc->c + g * cg + c) * in[0] +
-                                                               i0) * in[1] + i1) * in[2] + i2);
-                                        size_t wi = (size_t)((((m * cg + c) * k[0] + k0) * k[1] +
-                                                              k1) * k[2] + k2);
+                                        size_t xi =
+                                            (size_t)((((n * cc->c + g * cg + c) * in[0] + i0) *
+                                                          in[1] +
+                                                      i1) *
+                                                         in[2] +
+                                                     i2);
+                                        size_t wi =
+                                            (size_t)((((m * cg + c) * k[0] + k0) * k[1] + k1) *
+                                                         k[2] +
+                                                     k2);
                                         acc += (double)x[xi] * (double)w[wi];
                                     }
                         y[yi++] = (float)acc;
@@ -324,7 +346,7 @@ static void conv_build(tg *t, const conv_case *cc, const float *w, const float *
 static void test_conv_doc_example(void **state) {
     (void)state;
     float *x = arange(25, 0), w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
-    static const float padded[25] = {12, 21, 27, 33, 24,  33,  54,  63,  72,  51,  63,  99, 108,
+    static const float padded[25] = {12,  21, 27, 33,  24,  33,  54,  63, 72,  51,  63,  99, 108,
                                      117, 81, 93, 144, 153, 162, 111, 72, 111, 117, 123, 84};
     static const float valid[9] = {54, 63, 72, 99, 108, 117, 144, 153, 162};
     static const float strided[9] = {12, 27, 24, 63, 108, 81, 72, 117, 84};
@@ -360,7 +382,7 @@ static const conv_case conv_cases[] = {
     {2, 2, 16, 8, 1, {5, 5}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL}, /* pointwise */
     {2, 1, 5, 3, 1, {4, 6}, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, NULL},  /* strided 1x1 */
     {3, 1, 2, 3, 1, {4, 5, 6}, {2, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}, NULL},
-    {2, 1, 3, 70, 1, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL}, /* tiled gemm */
+    {2, 1, 3, 70, 1, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL}, /* larger product */
     {2, 1, 1, 1, 1, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL},    /* 1 element */
 };
 
@@ -368,7 +390,8 @@ static void test_conv_vs_direct(void **state) {
     (void)state;
     nnq_pool *pools[3];
     size_t threads[3] = {1, 2, 7};
-    for (int p = 0; p < 3; p++) NNQ_ASSERT_OK(nnq_pool_create(threads[p], &pools[p]));
+    for (int p = 0; p < 3; p++)
+        NNQ_ASSERT_OK(nnq_pool_create(threads[p], &pools[p]));
     for (size_t c = 0; c < NNQ_ARRAY_LEN(conv_cases); c++) {
         const conv_case *cc = &conv_cases[c];
         size_t nx = (size_t)(cc->n * cc->c), nw = (size_t)(cc->m * cc->c / cc->group);
@@ -378,7 +401,8 @@ static void test_conv_vs_direct(void **state) {
         }
         float *x = randn(nx, 1), *w = randn(nw, 0.5f), *b = randn((size_t)cc->m, 1);
         int64_t xd[5] = {cc->n, cc->c};
-        for (int i = 0; i < cc->nsp; i++) xd[2 + i] = cc->in[i];
+        for (int i = 0; i < cc->nsp; i++)
+            xd[2 + i] = cc->in[i];
         nnq_tensor *xt = tg_tensor(2 + cc->nsp, xd, x), *first = NULL;
         tg t;
         conv_build(&t, cc, w, c % 2 ? b : NULL);
@@ -395,7 +419,8 @@ static void test_conv_vs_direct(void **state) {
         conv_ref(cc, x, w, c % 2 ? b : NULL, ref);
         int64_t out[3] = {1, 1, 1}, pb[3];
         conv_out_dims(cc, out, pb);
-        for (int i = 0; i < cc->nsp; i++) assert_int_equal(first->dims[2 + i], out[i]);
+        for (int i = 0; i < cc->nsp; i++)
+            assert_int_equal(first->dims[2 + i], out[i]);
         expect_close(first->data, ref, first->numel, 1e-5f);
         nnq_cpu_force_scalar(true);
         nnq_tensor *ys = tg_run1(&t, NULL, xt);
@@ -410,7 +435,8 @@ static void test_conv_vs_direct(void **state) {
         free(b);
         tg_free(&t);
     }
-    for (int p = 0; p < 3; p++) nnq_pool_free(pools[p]);
+    for (int p = 0; p < 3; p++)
+        nnq_pool_free(pools[p]);
 }
 
 /* ------------------------------------------------------------------ ConvTranspose */
@@ -420,9 +446,10 @@ static void test_conv_vs_direct(void **state) {
 static void test_conv_transpose_doc_example(void **state) {
     (void)state;
     float *x = arange(9, 0), w[18];
-    for (int i = 0; i < 18; i++) w[i] = 1;
-    static const float plane[25] = {0, 1,  3,  3,  2,  3, 8,  15, 12, 7,  9,  21, 36,
-                                    27, 15, 9, 20, 33, 24, 13, 6, 13, 21, 15, 8};
+    for (int i = 0; i < 18; i++)
+        w[i] = 1;
+    static const float plane[25] = {0,  1,  3, 3,  2,  3,  8,  15, 12, 7,  9,  21, 36,
+                                    27, 15, 9, 20, 33, 24, 13, 6,  13, 21, 15, 8};
     float want[50];
     memcpy(want, plane, sizeof plane);
     memcpy(want + 25, plane, sizeof plane);
@@ -430,7 +457,8 @@ static void test_conv_transpose_doc_example(void **state) {
     tg_init(&t, 13);
     tg_input(&t, "x", 4, (int64_t[]){1, 1, 3, 3});
     tg_const(&t, "w", 4, (int64_t[]){1, 2, 3, 3}, w);
-    tg_node(&t, "ConvTranspose", "ct", (const char *[]){"x", "w", NULL}, (const char *[]){"y", NULL});
+    tg_node(&t, "ConvTranspose", "ct", (const char *[]){"x", "w", NULL},
+            (const char *[]){"y", NULL});
     tg_output(&t, "y");
     nnq_tensor *xt = tg_tensor(4, (int64_t[]){1, 1, 3, 3}, x), *y = tg_run1(&t, NULL, xt);
     assert_int_equal(y->dims[1], 2);
@@ -472,22 +500,25 @@ static void test_conv_transpose_vs_scatter(void **state) {
                         for (int64_t mm = 0; mm < mg; mm++)
                             for (int64_t k0 = 0; k0 < cases[c].k[0]; k0++)
                                 for (int64_t k1 = 0; k1 < cases[c].k[1]; k1++) {
-                                    int64_t o0 = i0 * cases[c].s[0] - cases[c].pads[0] +
-                                                 k0 * cases[c].d[0];
-                                    int64_t o1 = i1 * cases[c].s[1] - cases[c].pads[1] +
-                                                 k1 * cases[c].d[1];
+                                    int64_t o0 =
+                                        i0 * cases[c].s[0] - cases[c].pads[0] + k0 * cases[c].d[0];
+                                    int64_t o1 =
+                                        i1 * cases[c].s[1] - cases[c].pads[1] + k1 * cases[c].d[1];
                                     if (o0 < 0 || o0 >= out[0] || o1 < 0 || o1 >= out[1]) continue;
                                     int64_t m = (ci / cg) * mg + mm;
                                     double xv = x[((n * cases[c].c + ci) * cases[c].in[0] + i0) *
-                                                      cases[c].in[1] + i1];
-                                    double wv = w[((ci * mg + mm) * cases[c].k[0] + k0) *
-                                                      cases[c].k[1] + k1];
+                                                      cases[c].in[1] +
+                                                  i1];
+                                    double wv =
+                                        w[((ci * mg + mm) * cases[c].k[0] + k0) * cases[c].k[1] +
+                                          k1];
                                     acc[((n * cases[c].m + m) * out[0] + o0) * out[1] + o1] +=
                                         xv * wv;
                                 }
         float *ref = malloc(ny * sizeof *ref);
         for (size_t i = 0; i < ny; i++)
-            ref[i] = (float)(acc[i] + (double)b[(i / (size_t)(out[0] * out[1])) % (size_t)cases[c].m]);
+            ref[i] =
+                (float)(acc[i] + (double)b[(i / (size_t)(out[0] * out[1])) % (size_t)cases[c].m]);
         tg t;
         int64_t xd[4] = {cases[c].n, cases[c].c, cases[c].in[0], cases[c].in[1]};
         tg_init(&t, 13);
@@ -519,10 +550,9 @@ static void test_conv_transpose_vs_scatter(void **state) {
 
 /* ------------------------------------------------------------------ pools */
 
-static nnq_tensor *pool_run(const char *op, const nnq_tensor *x, const int64_t *k,
-                            const int64_t *s, const int64_t *pads, const char *auto_pad,
-                            int64_t ceil_mode, int64_t include_pad, nnq_tensor **indices,
-                            int64_t storage_order) {
+static nnq_tensor *pool_run(const char *op, const nnq_tensor *x, const int64_t *k, const int64_t *s,
+                            const int64_t *pads, const char *auto_pad, int64_t ceil_mode,
+                            int64_t include_pad, nnq_tensor **indices, int64_t storage_order) {
     tg t;
     int nsp = x->ndim - 2;
     tg_init(&t, 13);
@@ -586,7 +616,8 @@ static void test_maxpool_hand(void **state) {
     y = pool_run("MaxPool", x, k2, s1, NULL, "SAME_UPPER", 0, 0, NULL, 0);
     float up[25];
     for (int r = 0; r < 5; r++)
-        for (int c = 0; c < 5; c++) up[r * 5 + c] = v[(r < 4 ? r + 1 : 4) * 5 + (c < 4 ? c + 1 : 4)];
+        for (int c = 0; c < 5; c++)
+            up[r * 5 + c] = v[(r < 4 ? r + 1 : 4) * 5 + (c < 4 ? c + 1 : 4)];
     expect_exact(y, up, 25);
     nnq_tensor_free(y);
     /* NaN in a window wins; -inf elsewhere stays. */
@@ -607,13 +638,13 @@ static void test_avgpool_hand(void **state) {
     /* pads 1: windows over a 4x4 grid of positions; corners see one value */
     nnq_tensor *y = pool_run("AveragePool", x, k2, s1, pads, NULL, 0, 0, NULL, 0);
     assert_int_equal(y->dims[2], 4);
-    static const float excl[16] = {1, 1.5f, 2.5f, 3, 2.5f, 3, 4, 4.5f,
-                                   5.5f, 6, 7, 7.5f, 7, 7.5f, 8.5f, 9};
+    static const float excl[16] = {1,    1.5f, 2.5f, 3,    2.5f, 3,    4,    4.5f,
+                                   5.5f, 6,    7,    7.5f, 7,    7.5f, 8.5f, 9};
     expect_exact(y, excl, 16);
     nnq_tensor_free(y);
     y = pool_run("AveragePool", x, k2, s1, pads, NULL, 0, 1, NULL, 0);
-    static const float incl[16] = {0.25f, 0.75f, 1.25f, 0.75f, 1.25f, 3, 4, 2.25f,
-                                   2.75f, 6, 7, 3.75f, 1.75f, 3.75f, 4.25f, 2.25f};
+    static const float incl[16] = {0.25f, 0.75f, 1.25f, 0.75f, 1.25f, 3,     4,     2.25f,
+                                   2.75f, 6,     7,     3.75f, 1.75f, 3.75f, 4.25f, 2.25f};
     expect_exact(y, incl, 16);
     nnq_tensor_free(y);
     /* 1-D, ceil_mode: [1..9] k2 s2 -> 5 windows, the last holds only 9 */
@@ -671,7 +702,8 @@ static void test_softmax(void **state) {
     nnq_tensor_free(y);
     /* axis 0 (opset 13): columns of equal values -> 1/2 */
     y = unary("Softmax", 13, x, 0, true);
-    for (int i = 0; i < 6; i++) assert_true(((float *)y->data)[i] == 0.5f);
+    for (int i = 0; i < 6; i++)
+        assert_true(((float *)y->data)[i] == 0.5f);
     nnq_tensor_free(y);
     nnq_tensor_free(x);
     /* Opset 11 flattens from axis 1: a [1, 2, 3] input is one row of 6;
@@ -687,7 +719,8 @@ static void test_softmax(void **state) {
     assert_float_equal(((float *)y->data)[2], sm[2] / 2, 1e-7f);
     nnq_tensor_free(y);
     y = unary("Softmax", 13, x, 1, true);
-    for (int i = 0; i < 6; i++) assert_true(((float *)y->data)[i] == 0.5f);
+    for (int i = 0; i < 6; i++)
+        assert_true(((float *)y->data)[i] == 0.5f);
     nnq_tensor_free(y);
     y = unary("LogSoftmax", 11, x, 1, true);
     assert_float_equal(((float *)y->data)[0], lsm[0] - logf(2), 1e-6f);
@@ -716,15 +749,17 @@ static void test_batchnorm(void **state) {
     tg_const(&t, "b", 1, (int64_t[]){2}, bb);
     tg_const(&t, "m", 1, (int64_t[]){2}, mean);
     tg_const(&t, "v", 1, (int64_t[]){2}, var);
-    nnq_node *n = tg_node(&t, "BatchNormalization", "bn",
-                          (const char *[]){"x", "s", "b", "m", "v", NULL}, (const char *[]){"y", NULL});
+    nnq_node *n =
+        tg_node(&t, "BatchNormalization", "bn", (const char *[]){"x", "s", "b", "m", "v", NULL},
+                (const char *[]){"y", NULL});
     tg_float(n, "epsilon", 1e-2f);
     tg_output(&t, "y");
     nnq_tensor *x = tg_tensor(4, (int64_t[]){2, 2, 1, 3}, xv), *y = tg_run1(&t, NULL, x);
     float ref[12];
     for (int i = 0; i < 12; i++) {
         int c = (i / 3) % 2;
-        ref[i] = (float)(((double)xv[i] - (double)mean[c]) / sqrt((double)var[c] + 1e-2) * (double)sc[c] +
+        ref[i] = (float)(((double)xv[i] - (double)mean[c]) / sqrt((double)var[c] + 1e-2) *
+                             (double)sc[c] +
                          (double)bb[c]);
     }
     expect_close(y->data, ref, 12, 1e-6f);
@@ -735,9 +770,11 @@ static void test_batchnorm(void **state) {
 
 static void norm_ref(const float *x, size_t n, float eps, double *mean, double *inv) {
     double s = 0, q = 0;
-    for (size_t i = 0; i < n; i++) s += (double)x[i];
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i];
     *mean = s / (double)n;
-    for (size_t i = 0; i < n; i++) q += ((double)x[i] - *mean) * ((double)x[i] - *mean);
+    for (size_t i = 0; i < n; i++)
+        q += ((double)x[i] - *mean) * ((double)x[i] - *mean);
     *inv = 1.0 / sqrt(q / (double)n + (double)eps);
 }
 
@@ -777,7 +814,8 @@ static void test_layer_and_instance_norm(void **state) {
         assert_float_equal(((float *)out[1]->data)[r], (float)m, 1e-5f);
         assert_float_equal(((float *)out[2]->data)[r], (float)inv, 1e-4f * (float)inv);
     }
-    for (int i = 0; i < 3; i++) nnq_tensor_free(out[i]);
+    for (int i = 0; i < 3; i++)
+        nnq_tensor_free(out[i]);
     nnq_exec_free(e);
     tg_free(&t);
     nnq_tensor_free(x);
@@ -797,7 +835,8 @@ static void test_layer_and_instance_norm(void **state) {
         norm_ref(xv + p * 4, 4, 1e-5f, &m, &inv);
         float ref[4];
         for (int i = 0; i < 4; i++)
-            ref[i] = (float)(((double)xv[p * 4 + i] - m) * inv * (double)sc[p % 3] + (double)bb[p % 3]);
+            ref[i] =
+                (float)(((double)xv[p * 4 + i] - m) * inv * (double)sc[p % 3] + (double)bb[p % 3]);
         expect_close((float *)y->data + p * 4, ref, 4, 1e-5f);
     }
     nnq_tensor_free(y);
@@ -805,7 +844,6 @@ static void test_layer_and_instance_norm(void **state) {
     tg_free(&t);
     free(xv);
 }
-
 
 /* ------------------------------------------------------------------ LSTM */
 
@@ -826,7 +864,8 @@ static void lstm_ref(int T, int B, int I, int H, int D, const float *x, const fl
                     double acc = (double)bias[d * 8 * H + j] + (double)bias[d * 8 * H + 4 * H + j];
                     for (int k = 0; k < I; k++)
                         acc += (double)x[(t * B + b) * I + k] * (double)w[(d * 4 * H + j) * I + k];
-                    for (int k = 0; k < H; k++) acc += h[k] * (double)r[(d * 4 * H + j) * H + k];
+                    for (int k = 0; k < H; k++)
+                        acc += h[k] * (double)r[(d * 4 * H + j) * H + k];
                     gate[j] = acc;
                 }
                 for (int j = 0; j < H; j++) {
@@ -848,7 +887,8 @@ static void lstm_ref(int T, int B, int I, int H, int D, const float *x, const fl
 static void test_lstm_bidirectional(void **state) {
     (void)state;
     enum { T = 5, B = 3, I = 4, H = 6, D = 2 };
-    float *x = randn(T * B * I, 1), *w = randn(D * 4 * H * I, 0.4f), *r = randn(D * 4 * H * H, 0.4f);
+    float *x = randn(T * B * I, 1), *w = randn(D * 4 * H * I, 0.4f),
+          *r = randn(D * 4 * H * H, 0.4f);
     float *bias = randn(D * 8 * H, 0.3f), *p = randn(D * 3 * H, 0.3f);
     int32_t lens[B] = {5, 2, 0};
     tg t;
@@ -862,9 +902,9 @@ static void test_lstm_bidirectional(void **state) {
     li->name = "lens";
     NNQ_ASSERT_OK(nnq_tensor_create(NNQ_DTYPE_INT32, 1, (int64_t[]){B}, &li->tensor));
     memcpy(li->tensor->data, lens, sizeof lens);
-    nnq_node *n = tg_node(&t, "LSTM", "lstm",
-                          (const char *[]){"x", "w", "r", "b", "lens", "", "", "p", NULL},
-                          (const char *[]){"y", "yh", "yc", NULL});
+    nnq_node *n =
+        tg_node(&t, "LSTM", "lstm", (const char *[]){"x", "w", "r", "b", "lens", "", "", "p", NULL},
+                (const char *[]){"y", "yh", "yc", NULL});
     tg_int(n, "hidden_size", H);
     tg_string(n, "direction", "bidirectional");
     tg_output(&t, "y");
@@ -879,7 +919,8 @@ static void test_lstm_bidirectional(void **state) {
     static double y[T * D * B * H], yh[D * B * H], yc[D * B * H];
     lstm_ref(T, B, I, H, D, x, w, r, bias, p, lens, y, yh, yc);
     float fy[T * D * B * H], fh[D * B * H], fc[D * B * H];
-    for (int i = 0; i < T * D * B * H; i++) fy[i] = (float)y[i];
+    for (int i = 0; i < T * D * B * H; i++)
+        fy[i] = (float)y[i];
     for (int i = 0; i < D * B * H; i++) {
         fh[i] = (float)yh[i];
         fc[i] = (float)yc[i];
@@ -887,7 +928,15 @@ static void test_lstm_bidirectional(void **state) {
     expect_close(out[0]->data, fy, T * D * B * H, 1e-5f);
     expect_close(out[1]->data, fh, D * B * H, 1e-5f);
     expect_close(out[2]->data, fc, D * B * H, 1e-5f);
-    for (int i = 0; i < 3; i++) nnq_tensor_free(out[i]);
+    for (int i = 0; i < 3; i++)
+        nnq_tensor_free(out[i]);
+    nnq_exec_free(e);
+    /* A sequence length past the sequence is refused at run time. */
+    ((int32_t *)li->tensor->data)[1] = T + 1;
+    NNQ_ASSERT_OK(nnq_exec_create(&t.g, NULL, &e));
+    NNQ_ASSERT_FAILS(nnq_exec_run(e, (const nnq_tensor *const *)&xt, 1, out, 3),
+                     NNQ_STATUS_OUT_OF_RANGE,
+                     "node 'lstm' (LSTM): LSTM: sequence_lens[1] = 6 outside [0, 5]");
     nnq_exec_free(e);
     nnq_tensor_free(xt);
     tg_free(&t);
@@ -905,8 +954,8 @@ typedef struct bad_case {
     int64_t xdims[4];
     int xrank;
     int64_t wdims[4];
-    int wrank; /* 0: no second input */
-    const char *attr;  /* an attribute to set (NULL none) */
+    int wrank;        /* 0: no second input */
+    const char *attr; /* an attribute to set (NULL none) */
     int64_t ival;
     const int64_t *ints;
     size_t nints;
@@ -918,53 +967,282 @@ typedef struct bad_case {
 static const int64_t two_zero[2] = {0, 1}, three[3] = {1, 1, 1};
 
 static const bad_case bad_cases[] = {
-    {"Conv", {1, 4, 5, 5}, 4, {2, 3, 3, 3}, 4, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"Conv",
+     {1, 4, 5, 5},
+     4,
+     {2, 3, 3, 3},
+     4,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "X has 4 channels but W expects 3 per group x 1 groups"},
-    {"Conv", {1, 4, 5, 5}, 4, {3, 2, 3, 3}, 4, "group", 2, NULL, 0, NULL,
-     NNQ_STATUS_SHAPE_MISMATCH, "W has 3 output channels, not a multiple of group 2"},
-    {"Conv", {1, 4, 5, 5}, 4, {2, 4, 3, 3}, 4, "group", 0, NULL, 0, NULL, NNQ_STATUS_OUT_OF_RANGE,
+    {"Conv",
+     {1, 4, 5, 5},
+     4,
+     {3, 2, 3, 3},
+     4,
+     "group",
+     2,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
+     "W has 3 output channels, not a multiple of group 2"},
+    {"Conv",
+     {1, 4, 5, 5},
+     4,
+     {2, 4, 3, 3},
+     4,
+     "group",
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_OUT_OF_RANGE,
      "group 0 must be >= 1"},
-    {"Conv", {1, 4, 5, 5}, 4, {2, 4, 3, 3}, 4, "strides", 0, two_zero, 2, NULL,
-     NNQ_STATUS_OUT_OF_RANGE, "strides[0] = 0, must be >= 1"},
-    {"Conv", {1, 4, 5, 5}, 4, {2, 4, 3, 3}, 4, "kernel_shape", 0, three, 3, NULL,
-     NNQ_STATUS_INVALID_FORMAT, "kernel_shape has 3 values for 2 spatial dims"},
-    {"Conv", {1, 4, 5, 5}, 4, {2, 4, 3, 3}, 4, "auto_pad", 0, NULL, 0, "SAME", NNQ_STATUS_UNKNOWN_NAME,
+    {"Conv",
+     {1, 4, 5, 5},
+     4,
+     {2, 4, 3, 3},
+     4,
+     "strides",
+     0,
+     two_zero,
+     2,
+     NULL,
+     NNQ_STATUS_OUT_OF_RANGE,
+     "strides[0] = 0, must be >= 1"},
+    {"Conv",
+     {1, 4, 5, 5},
+     4,
+     {2, 4, 3, 3},
+     4,
+     "kernel_shape",
+     0,
+     three,
+     3,
+     NULL,
+     NNQ_STATUS_INVALID_FORMAT,
+     "kernel_shape has 3 values for 2 spatial dims"},
+    {"Conv",
+     {1, 4, 5, 5},
+     4,
+     {2, 4, 3, 3},
+     4,
+     "auto_pad",
+     0,
+     NULL,
+     0,
+     "SAME",
+     NNQ_STATUS_UNKNOWN_NAME,
      "auto_pad 'SAME' is not NOTSET"},
-    {"Conv", {1, 4, 2, 2}, 4, {2, 4, 3, 3}, 4, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"Conv",
+     {1, 4, 2, 2},
+     4,
+     {2, 4, 3, 3},
+     4,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "spatial dim 0 has size 2 (padded 2), smaller than the dilated kernel 3"},
-    {"Conv", {1, 4, 5}, 3, {2, 4, 3, 3}, 4, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"Conv",
+     {1, 4, 5},
+     3,
+     {2, 4, 3, 3},
+     4,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "W has rank 4 but X has rank 3"},
-    {"Conv", {4, 5}, 2, {4, 5}, 2, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
-     "rank >= 3"},
-    {"MaxPool", {1, 1, 4, 4}, 4, {0}, 0, NULL, 0, NULL, 0, NULL, NNQ_STATUS_INVALID_FORMAT,
+    {"Conv", {4, 5}, 2, {4, 5}, 2, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH, "rank >= 3"},
+    {"MaxPool",
+     {1, 1, 4, 4},
+     4,
+     {0},
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_INVALID_FORMAT,
      "attribute kernel_shape is required"},
-    {"Gemm", {2, 3}, 2, {2, 3}, 2, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"Gemm",
+     {2, 3},
+     2,
+     {2, 3},
+     2,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "op(A) has 3 columns, op(B) 2 rows"},
-    {"Gemm", {2, 3, 1}, 3, {3, 3}, 2, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"Gemm",
+     {2, 3, 1},
+     3,
+     {3, 3},
+     2,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "A and B must be 2-D"},
-    {"MatMul", {2, 4, 3}, 3, {3, 3, 2}, 3, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"MatMul",
+     {2, 4, 3},
+     3,
+     {3, 3, 2},
+     3,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "batch dims 2 and 3 do not broadcast"},
-    {"Softmax", {2, 3}, 2, {0}, 0, "axis", 2, NULL, 0, NULL, NNQ_STATUS_AXIS_OUT_OF_RANGE,
+    {"Softmax",
+     {2, 3},
+     2,
+     {0},
+     0,
+     "axis",
+     2,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_AXIS_OUT_OF_RANGE,
      "axis 2 outside [-2, 2)"},
-    {"LayerNormalization", {2, 3}, 2, {4}, 1, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"LayerNormalization",
+     {2, 3},
+     2,
+     {4},
+     1,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "Scale has 4 elements, expected 3"},
-    {"LSTM", {2, 1, 3}, 3, {1, 8, 3}, 3, "direction", 0, NULL, 0, "sideways",
-     NNQ_STATUS_UNKNOWN_NAME, "direction 'sideways' is not forward, reverse or bidirectional"},
-    {"ConvTranspose", {1, 2, 3, 3}, 4, {2, 1, 3, 3}, 4, "output_padding", 0, three, 3, NULL,
-     NNQ_STATUS_INVALID_FORMAT, "output_padding has 3 values for 2 spatial dims"},
-    {"ConvTranspose", {1, 3, 3, 3}, 4, {2, 1, 3, 3}, 4, NULL, 0, NULL, 0, NULL,
-     NNQ_STATUS_SHAPE_MISMATCH, "X has 3 channels but W's first dim is 2"},
-    {"Conv", {1, 4, 5, 5}, 4, {2, 4, 3, 3}, 4, "dilations", 0, three, 3, NULL,
-     NNQ_STATUS_INVALID_FORMAT, "attribute dilations has 3 values, expected 2"},
-    {"LayerNormalization", {2, 3}, 2, {3}, 1, "axis", 2, NULL, 0, NULL,
-     NNQ_STATUS_AXIS_OUT_OF_RANGE, "axis 2 outside [-2, 2)"},
-    {"Softmax", {0}, 0, {0}, 0, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"LSTM",
+     {2, 1, 3},
+     3,
+     {1, 8, 3},
+     3,
+     "direction",
+     0,
+     NULL,
+     0,
+     "sideways",
+     NNQ_STATUS_UNKNOWN_NAME,
+     "direction 'sideways' is not forward, reverse or bidirectional"},
+    {"ConvTranspose",
+     {1, 2, 3, 3},
+     4,
+     {2, 1, 3, 3},
+     4,
+     "output_padding",
+     0,
+     three,
+     3,
+     NULL,
+     NNQ_STATUS_INVALID_FORMAT,
+     "output_padding has 3 values for 2 spatial dims"},
+    {"ConvTranspose",
+     {1, 3, 3, 3},
+     4,
+     {2, 1, 3, 3},
+     4,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
+     "X has 3 channels but W's first dim is 2"},
+    {"Conv",
+     {1, 4, 5, 5},
+     4,
+     {2, 4, 3, 3},
+     4,
+     "dilations",
+     0,
+     three,
+     3,
+     NULL,
+     NNQ_STATUS_INVALID_FORMAT,
+     "attribute dilations has 3 values, expected 2"},
+    {"LayerNormalization",
+     {2, 3},
+     2,
+     {3},
+     1,
+     "axis",
+     2,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_AXIS_OUT_OF_RANGE,
+     "axis 2 outside [-2, 2)"},
+    {"Softmax",
+     {0},
+     0,
+     {0},
+     0,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "input is a scalar"},
-    {"LSTM", {2, 1, 3}, 3, {1, 8, 3}, 3, "layout", 2, NULL, 0, NULL, NNQ_STATUS_OUT_OF_RANGE,
+    {"LSTM",
+     {2, 1, 3},
+     3,
+     {1, 8, 3},
+     3,
+     "layout",
+     2,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_OUT_OF_RANGE,
      "layout 2 is not 0 or 1"},
-    {"LSTM", {2, 1, 3}, 3, {1, 8, 4}, 3, NULL, 0, NULL, 0, NULL, NNQ_STATUS_SHAPE_MISMATCH,
+    {"LSTM",
+     {2, 1, 3},
+     3,
+     {1, 8, 4},
+     3,
+     NULL,
+     0,
+     NULL,
+     0,
+     NULL,
+     NNQ_STATUS_SHAPE_MISMATCH,
      "input W has shape [1, 8, 4], expected [1, 8, 3]"},
-    {"Softmax", {2, 3}, 2, {0}, 0, "axis", 0, NULL, 0, "x", NNQ_STATUS_INVALID_FORMAT,
+    {"Softmax",
+     {2, 3},
+     2,
+     {0},
+     0,
+     "axis",
+     0,
+     NULL,
+     0,
+     "x",
+     NNQ_STATUS_INVALID_FORMAT,
      "attribute 'axis' has type 3, expected int"},
 };
 
@@ -977,9 +1255,10 @@ static void test_bad_inputs(void **state) {
         tg_input(&t, "x", b->xrank, b->xdims);
         if (b->wrank) tg_const(&t, "w", b->wrank, b->wdims, NULL);
         bool with_r = strcmp(b->op, "LSTM") == 0; /* X, W, R */
-        nnq_node *n = tg_node(&t, b->op, "bad",
-                              (const char *[]){"x", b->wrank ? "w" : NULL, with_r ? "w" : NULL, NULL},
-                              (const char *[]){"y", NULL});
+        nnq_node *n =
+            tg_node(&t, b->op, "bad",
+                    (const char *[]){"x", b->wrank ? "w" : NULL, with_r ? "w" : NULL, NULL},
+                    (const char *[]){"y", NULL});
         if (b->attr && b->ints)
             tg_ints(n, b->attr, b->ints, b->nints);
         else if (b->attr && b->sval)
@@ -1005,7 +1284,8 @@ static void test_bad_inputs(void **state) {
     /* BatchNormalization training outputs are refused. */
     tg_init(&t, 15);
     tg_input(&t, "x", 2, (int64_t[]){2, 2});
-    for (int i = 0; i < 4; i++) tg_const(&t, (const char *[]){"s", "b", "m", "v"}[i], 1, (int64_t[]){2}, NULL);
+    for (int i = 0; i < 4; i++)
+        tg_const(&t, (const char *[]){"s", "b", "m", "v"}[i], 1, (int64_t[]){2}, NULL);
     tg_node(&t, "BatchNormalization", "bn", (const char *[]){"x", "s", "b", "m", "v", NULL},
             (const char *[]){"y", "rm", "rv", NULL});
     tg_output(&t, "y");

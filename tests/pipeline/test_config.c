@@ -4,7 +4,8 @@
  * Bad input lives in test_config_hostile.c.
  *
  * Expected values are derived by hand from the precedence documented in
- * docs/configuration.md (global < op_type < quant_cfg in order < node_name).
+ * docs/configuration.md (global < op_type < model_input < quant_cfg in
+ * order < node_name).
  */
 #include "testutil.h"
 
@@ -12,9 +13,12 @@
 #include <string.h>
 
 #include "pipeline/config.h"
+#include "pipeline/ptq.h"
 
 #define CONFIGS NNQ_TEST_DATA_DIR "/configs/"
 #define PRESETS NNQ_SOURCE_DIR "/presets"
+#define MODEL NNQ_SOURCE_DIR "/examples/fmnist_cnn.onnx"
+#define GI NNQ_CONFIG_SITE_GRAPH_INPUT
 
 static nnq_config *load(const char *path) {
     nnq_config *cfg = NULL;
@@ -28,13 +32,26 @@ static nnq_config *load_str(const char *text) {
     return cfg;
 }
 
-/* Resolve "<node>.<kind>" for a node of op type `op`. */
+/* Resolve "<node>.<kind>" for a node of op type `op`, with site flags. */
+static nnq_site_attrs resolve_flags(const nnq_config *cfg, const char *node, const char *kind,
+                                    const char *op, uint32_t flags) {
+    char site[256];
+    snprintf(site, sizeof(site), "%s.%s", node, kind);
+    nnq_config_site cs = {site, op, node, flags};
+    nnq_site_attrs a;
+    NNQ_ASSERT_OK(nnq_config_resolve_site(cfg, &cs, &a));
+    return a;
+}
+
 static nnq_site_attrs resolve(const nnq_config *cfg, const char *node, const char *kind,
                               const char *op) {
     char site[256];
     snprintf(site, sizeof(site), "%s.%s", node, kind);
-    nnq_site_attrs a;
+    nnq_site_attrs a, b;
     NNQ_ASSERT_OK(nnq_config_resolve(cfg, site, op, node, &a));
+    /* The flag-less entry point is resolve_site with flags 0. */
+    b = resolve_flags(cfg, node, kind, op, 0);
+    assert_memory_equal(&a, &b, sizeof a);
     return a;
 }
 
@@ -44,6 +61,7 @@ static nnq_site_attrs resolve(const nnq_config *cfg, const char *node, const cha
 
 typedef struct {
     const char *node, *kind, *op;
+    uint32_t flags; /* GI: the site quantizes a graph input */
     bool enable;
     int bits;
     int n_axes, axis0;
@@ -53,39 +71,56 @@ typedef struct {
 } prec_case;
 
 static const prec_case prec_cases[] = {
-    {"conv1", "input_quantizer", "Conv", true, 8, 0, 0, 0, NNQ_SITE_CALIB_PERCENTILE,
+    {"conv1", "input_quantizer", "Conv", 0, true, 8, 0, 0, 0, NNQ_SITE_CALIB_PERCENTILE,
      "global input, then pattern conv[0-9].input_quantizer"},
-    {"conv1", "weight_quantizer", "Conv", true, 8, 1, 0, 0, NNQ_SITE_CALIB_MAX,
+    {"conv1", "weight_quantizer", "Conv", 0, true, 8, 1, 0, 0, NNQ_SITE_CALIB_MAX,
      "global weight only"},
-    {"conv1", "output_quantizer", "Conv", false, 8, 0, 0, 0, NNQ_SITE_CALIB_MAX,
+    {"conv1", "output_quantizer", "Conv", 0, false, 8, 0, 0, 0, NNQ_SITE_CALIB_MAX,
      "nothing enables outputs; *.output_quantizer disables"},
-    {"fc1", "weight_quantizer", "Gemm", true, 4, 0, 0, 32, NNQ_SITE_CALIB_MSE,
+    {"fc1", "weight_quantizer", "Gemm", 0, true, 4, 0, 0, 32, NNQ_SITE_CALIB_MSE,
      "op_type Gemm overrides global; *fc* adds mse"},
-    {"fc2", "weight_quantizer", "Gemm", true, 6, 0, 0, 16, NNQ_SITE_CALIB_MSE,
+    {"fc2", "weight_quantizer", "Gemm", 0, true, 6, 0, 0, 16, NNQ_SITE_CALIB_MSE,
      "later pattern sets 6 bits; node_name fc2 has the last word on block_size"},
-    {"fc2", "input_quantizer", "Gemm", true, 8, 0, 0, 0, NNQ_SITE_CALIB_MSE,
+    {"fc2", "input_quantizer", "Gemm", 0, true, 8, 0, 0, 0, NNQ_SITE_CALIB_MSE,
      "op_type Gemm has no input entry; *fc* pattern"},
-    {"mm", "weight_quantizer", "MatMul", false, 8, 1, 0, 0, NNQ_SITE_CALIB_MAX,
+    {"mm", "weight_quantizer", "MatMul", 0, false, 8, 1, 0, 0, NNQ_SITE_CALIB_MAX,
      "op_type MatMul: null disables but keeps global's attributes"},
-    {"head1", "input_quantizer", "Gemm", true, 16, 0, 0, 0, NNQ_SITE_CALIB_ENTROPY,
+    {"head1", "input_quantizer", "Gemm", 0, true, 16, 0, 0, 0, NNQ_SITE_CALIB_ENTROPY,
      "head?.* null disables; node_name head1 re-enables with 16 bits"},
-    {"head1", "weight_quantizer", "Gemm", false, 4, 0, 0, 32, NNQ_SITE_CALIB_MAX,
+    {"head1", "weight_quantizer", "Gemm", 0, false, 4, 0, 0, 32, NNQ_SITE_CALIB_MAX,
      "head?.* null after op_type Gemm"},
-    {"headX2", "weight_quantizer", "Gemm", true, 4, 0, 0, 32, NNQ_SITE_CALIB_MAX,
+    {"headX2", "weight_quantizer", "Gemm", 0, true, 4, 0, 0, 32, NNQ_SITE_CALIB_MAX,
      "? matches exactly one character"},
-    {"relu1", "output_quantizer", "Relu", false, 8, 0, 0, 0, NNQ_SITE_CALIB_MAX,
+    {"relu1", "output_quantizer", "Relu", 0, false, 8, 0, 0, 0, NNQ_SITE_CALIB_MAX,
      "no entry reaches it"},
-    {"relu1", "input_quantizer", NULL, true, 8, 0, 0, 0, NNQ_SITE_CALIB_ENTROPY,
+    {"relu1", "input_quantizer", NULL, 0, true, 8, 0, 0, 0, NNQ_SITE_CALIB_ENTROPY,
      "op type unknown: global still applies"},
-    {"a.b/mm", "weight_quantizer", "MatMul", false, 8, 1, 0, 0, NNQ_SITE_CALIB_MAX,
+    {"a.b/mm", "weight_quantizer", "MatMul", 0, false, 8, 1, 0, 0, NNQ_SITE_CALIB_MAX,
      "node names may contain dots; op_type MatMul null"},
+    {"relu1", "input_quantizer", NULL, GI, true, 7, 0, 0, 0, NNQ_SITE_CALIB_MAX,
+     "graph input: model_input overrides global"},
+    {"relu2", "input_quantizer", "Relu", 0, true, 6, 0, 0, 0, NNQ_SITE_CALIB_PERCENTILE,
+     "not a graph input: op_type Relu, model_input skipped"},
+    {"relu2", "input_quantizer", "Relu", GI, true, 7, 0, 0, 0, NNQ_SITE_CALIB_MAX,
+     "graph input: model_input overrides op_type"},
+    {"conv1", "input_quantizer", "Conv", GI, true, 7, 0, 0, 0, NNQ_SITE_CALIB_PERCENTILE,
+     "model_input 7 bits, then pattern conv[0-9].input_quantizer's calib_method"},
+    {"fc2", "input_quantizer", "Gemm", GI, true, 7, 0, 0, 0, NNQ_SITE_CALIB_MSE,
+     "model_input 7 bits, then pattern *fc* mse"},
+    {"head1", "input_quantizer", "Gemm", GI, true, 16, 0, 0, 0, NNQ_SITE_CALIB_MAX,
+     "model_input, head?.* null disables, node_name head1 re-enables with 16 bits"},
+    {"conv1", "weight_quantizer", "Conv", GI, true, 8, 1, 0, 0, NNQ_SITE_CALIB_MAX,
+     "model_input has no weight entry"},
+    {"relu1", "output_quantizer", "Relu", GI, false, 8, 0, 0, 0, NNQ_SITE_CALIB_MAX,
+     "model_input has no output entry"},
 };
 
 static void check_precedence(const nnq_config *cfg) {
     for (size_t i = 0; i < NNQ_ARRAY_LEN(prec_cases); i++) {
         const prec_case *c = &prec_cases[i];
-        nnq_site_attrs a = resolve(cfg, c->node, c->kind, c->op);
-        print_message("case %zu: %s.%s (%s)\n", i, c->node, c->kind, c->why);
+        nnq_site_attrs a = resolve_flags(cfg, c->node, c->kind, c->op, c->flags);
+        print_message("case %zu: %s.%s%s (%s)\n", i, c->node, c->kind,
+                      c->flags ? " [graph input]" : "", c->why);
         assert_int_equal(a.enable, c->enable);
         assert_int_equal(a.format, NNQ_SITE_FORMAT_INT);
         assert_int_equal(a.num_bits, c->bits);
@@ -125,10 +160,12 @@ static void test_yaml_json_identical(void **state) {
     NNQ_ASSERT_OK(nnq_config_dump(j, &dj));
     assert_string_equal(dy, dj);
     for (size_t i = 0; i < NNQ_ARRAY_LEN(prec_cases); i++) {
+        const prec_case *c = &prec_cases[i];
         char site[128], *sy, *sj;
-        snprintf(site, sizeof(site), "%s.%s", prec_cases[i].node, prec_cases[i].kind);
-        NNQ_ASSERT_OK(nnq_config_describe_site(y, site, prec_cases[i].op, prec_cases[i].node, &sy));
-        NNQ_ASSERT_OK(nnq_config_describe_site(j, site, prec_cases[i].op, prec_cases[i].node, &sj));
+        snprintf(site, sizeof(site), "%s.%s", c->node, c->kind);
+        nnq_config_site cs = {site, c->op, c->node, c->flags};
+        NNQ_ASSERT_OK(nnq_config_describe(y, &cs, &sy));
+        NNQ_ASSERT_OK(nnq_config_describe(j, &cs, &sj));
         assert_string_equal(sy, sj);
         nnq_free(sy);
         nnq_free(sj);
@@ -151,6 +188,40 @@ static void test_describe_site(void **state) {
                            "\"calib_method\": \"mse\", \"percentile\": 99.99, "
                            "\"num_bins\": 2048, \"amax\": null, \"fake\": true}");
     nnq_free(s);
+    nnq_config_free(cfg);
+}
+
+/* model_input's place in the canonical dump (between op_type and quant_cfg,
+ * as in precedence) and its survival of a dump / load round trip. */
+static void test_model_input_dump(void **state) {
+    (void)state;
+    nnq_config *cfg = load(CONFIGS "precedence.yaml");
+    char *d1, *d2;
+    NNQ_ASSERT_OK(nnq_config_dump(cfg, &d1));
+    const char *op = strstr(d1, "\n  \"op_type\": ");
+    const char *mi = strstr(d1, "\n  \"model_input\": {\"input_quantizer\": {\"enable\": true, "
+                                "\"format\": \"int\", \"num_bits\": 7, \"calib_method\": "
+                                "\"max\"}},\n");
+    const char *qc = strstr(d1, "\n  \"quant_cfg\": ");
+    assert_non_null(op);
+    assert_non_null(mi);
+    assert_non_null(qc);
+    assert_true(op < mi && mi < qc);
+    nnq_config *again = NULL;
+    NNQ_ASSERT_OK(nnq_config_load_string(d1, strlen(d1), NNQ_CONFIG_FORMAT_JSON, "dump", &again));
+    NNQ_ASSERT_OK(nnq_config_dump(again, &d2));
+    assert_string_equal(d1, d2);
+    check_precedence(again);
+    nnq_free(d1);
+    nnq_free(d2);
+    nnq_config_free(again);
+    nnq_config_free(cfg);
+    /* Null and empty sections have no entry to dump. */
+    cfg = load_str("model_input: null\nglobal: {}");
+    NNQ_ASSERT_OK(nnq_config_dump(cfg, &d1));
+    assert_null(strstr(d1, "model_input"));
+    assert_false(resolve_flags(cfg, "in", "input_quantizer", "Conv", GI).enable);
+    nnq_free(d1);
     nnq_config_free(cfg);
 }
 
@@ -424,6 +495,13 @@ static void test_presets(void **state) {
         check_axis(&g, c->conv_axis);
         nnq_site_attrs in = resolve(cfg, "/fc1/Gemm", "input_quantizer", "Gemm");
         assert_int_equal(in.enable, c->in_enable);
+        /* A model input may calibrate differently, never change type. */
+        nnq_site_attrs gi = resolve_flags(cfg, "/fc1/Gemm", "input_quantizer", "Gemm", GI);
+        assert_int_equal(gi.enable, in.enable);
+        assert_int_equal(gi.format, in.format);
+        assert_int_equal(gi.num_bits, in.num_bits);
+        assert_int_equal(gi.is_unsigned, in.is_unsigned);
+        assert_int_equal(gi.symmetric, in.symmetric);
         if (c->in_enable) {
             assert_int_equal(in.format, c->in_format);
             assert_int_equal(in.n_axes, 0);
@@ -479,13 +557,13 @@ static void test_check_sites(void **state) {
     (void)state;
     /* Sites of examples/fmnist_cnn.onnx's quantizable nodes. */
     static const nnq_config_site sites[] = {
-        {"/conv1/Conv.input_quantizer", "Conv", "/conv1/Conv"},
-        {"/conv1/Conv.weight_quantizer", "Conv", "/conv1/Conv"},
-        {"/conv2/Conv.input_quantizer", "Conv", "/conv2/Conv"},
-        {"/conv2/Conv.weight_quantizer", "Conv", "/conv2/Conv"},
-        {"/fc1/Gemm.input_quantizer", "Gemm", "/fc1/Gemm"},
-        {"/fc1/Gemm.weight_quantizer", "Gemm", "/fc1/Gemm"},
-        {"/fc2/Gemm.weight_quantizer", "Gemm", "/fc2/Gemm"},
+        {"/conv1/Conv.input_quantizer", "Conv", "/conv1/Conv", GI},
+        {"/conv1/Conv.weight_quantizer", "Conv", "/conv1/Conv", 0},
+        {"/conv2/Conv.input_quantizer", "Conv", "/conv2/Conv", 0},
+        {"/conv2/Conv.weight_quantizer", "Conv", "/conv2/Conv", 0},
+        {"/fc1/Gemm.input_quantizer", "Gemm", "/fc1/Gemm", 0},
+        {"/fc1/Gemm.weight_quantizer", "Gemm", "/fc1/Gemm", 0},
+        {"/fc2/Gemm.weight_quantizer", "Gemm", "/fc2/Gemm", 0},
     };
     nnq_config *cfg = load(CONFIGS "typo.yaml");
     size_t n = 0;
@@ -518,12 +596,85 @@ static void test_check_sites(void **state) {
     nnq_config_free(cfg);
 }
 
+/* model_input reaches a site only through the graph-input flag, and only
+ * one of a kind it names. */
+static void test_check_sites_model_input(void **state) {
+    (void)state;
+    nnq_config_site sites[] = {
+        {"/conv1/Conv.input_quantizer", "Conv", "/conv1/Conv", 0},
+        {"/conv1/Conv.weight_quantizer", "Conv", "/conv1/Conv", 0},
+    };
+    static const struct {
+        const char *yaml;
+        uint32_t input_flags;
+        size_t unmatched;
+    } cases[] = {
+        {"model_input: {input_quantizer: {}}", 0, 1},
+        {"model_input: {input_quantizer: {}}", GI, 0},
+        {"model_input: {weight_quantizer: {}}", GI, 1}, /* the flagged site is an input */
+        {"model_input: null", 0, 0},                    /* an empty section reaches nothing */
+        {"model_input:\n  output_quantizer: null\n  input_quantizer: {}", GI, 0},
+    };
+    for (size_t i = 0; i < NNQ_ARRAY_LEN(cases); i++) {
+        print_message("case %zu: %s\n", i, cases[i].yaml);
+        sites[0].flags = cases[i].input_flags;
+        nnq_config *cfg = load_str(cases[i].yaml);
+        size_t n = 99;
+        char *report;
+        NNQ_ASSERT_OK(nnq_config_check_sites(cfg, sites, NNQ_ARRAY_LEN(sites), &n, &report));
+        assert_int_equal(n, cases[i].unmatched);
+        if (n)
+            assert_string_equal(report, "config '<string>' line 1 column 14: model_input section "
+                                        "matches no site; no site of the kinds it names "
+                                        "quantizes a graph input\n");
+        else
+            assert_string_equal(report, "");
+        nnq_free(report);
+        nnq_config_free(cfg);
+    }
+}
+
+/* The planner flags the bundled model's input: under the int8 preset its
+ * one graph-input site (conv1's input, normalized pixels) calibrates by max,
+ * while conv2's input, a post-ReLU activation, keeps entropy. */
+static void test_int8_preset_model_input(void **state) {
+    (void)state;
+    nnq_graph *g = NULL;
+    nnq_config *cfg = NULL;
+    nnq_ptq *p = NULL;
+    NNQ_ASSERT_OK(nnq_graph_load(MODEL, NULL, &g));
+    NNQ_ASSERT_OK(nnq_config_load_preset("int8", PRESETS, &cfg));
+    NNQ_ASSERT_OK(nnq_ptq_create(g, cfg, NULL, &p));
+    int seen = 0;
+    for (size_t i = 0; i < p->n_sites; i++) {
+        const ptq_site *s = &p->sites[i];
+        if (s->kind != NNQ_SITE_INPUT) continue;
+        print_message("%s: %s\n", s->name, nnq_site_calib_name(s->attrs.calib_method));
+        assert_true(s->enabled);
+        bool model_input = strcmp(s->name, "/conv1/Conv.input_quantizer") == 0;
+        seen += model_input;
+        assert_int_equal(s->attrs.calib_method,
+                         model_input ? NNQ_SITE_CALIB_MAX : NNQ_SITE_CALIB_ENTROPY);
+    }
+    assert_int_equal(seen, 1);
+    /* The preset's model_input section reaches a site of this model. */
+    size_t n = 99;
+    char *report;
+    NNQ_ASSERT_OK(nnq_ptq_check_config(p, &n, &report));
+    assert_null(strstr(report, "model_input"));
+    nnq_free(report);
+    nnq_ptq_free(p);
+    nnq_config_free(cfg);
+    nnq_graph_free(g);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_precedence_yaml),
         cmocka_unit_test(test_precedence_json),
         cmocka_unit_test(test_yaml_json_identical),
         cmocka_unit_test(test_describe_site),
+        cmocka_unit_test(test_model_input_dump),
         cmocka_unit_test(test_glob_table),
         cmocka_unit_test(test_glob_bad),
         cmocka_unit_test(test_distances),
@@ -533,6 +684,8 @@ int main(void) {
         cmocka_unit_test(test_presets),
         cmocka_unit_test(test_preset_lookup),
         cmocka_unit_test(test_check_sites),
+        cmocka_unit_test(test_check_sites_model_input),
+        cmocka_unit_test(test_int8_preset_model_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,20 @@ static const bad_case bad_cases[] = {
      "symmetric, mode, calib_method, percentile, num_bins, amax, fake)"},
     {"quantcfg: {}", Y, NNQ_STATUS_UNKNOWN_NAME,
      "line 1 column 1: unknown top-level key 'quantcfg' (valid: version, description, global, "
-     "op_type, quant_cfg, node_name)"},
+     "op_type, model_input, quant_cfg, node_name)"},
+    {"model_inputs: {}", Y, NNQ_STATUS_UNKNOWN_NAME,
+     "unknown top-level key 'model_inputs' (valid: version, description, global, op_type, "
+     "model_input, quant_cfg, node_name)"},
+    {"model_input: {weights: {num_bits: 8}}", Y, NNQ_STATUS_UNKNOWN_NAME,
+     "line 1 column 15: model_input: unknown key 'weights' (valid: input_quantizer, "
+     "weight_quantizer, output_quantizer; attributes go under one of them)"},
+    {"{\"model_input\": {\"input\": {}}}", J, NNQ_STATUS_UNKNOWN_NAME,
+     "model_input: unknown key 'input' (valid: input_quantizer"},
+    {"model_input: [input_quantizer]", Y, NNQ_STATUS_INVALID_FORMAT,
+     "line 1 column 14: model_input: expected a mapping of input_quantizer / weight_quantizer / "
+     "output_quantizer to attributes, or null"},
+    {"model_input: {input_quantizer: {calib_method: kl}}", Y, NNQ_STATUS_UNKNOWN_NAME,
+     "model_input.input_quantizer.calib_method: unknown value 'kl' (valid: max, min_max"},
     {"global:\n  weights: {num_bits: 8}", Y, NNQ_STATUS_UNKNOWN_NAME,
      "line 2 column 3: global: unknown key 'weights' (valid: input_quantizer, weight_quantizer, "
      "output_quantizer; attributes go under one of them)"},
@@ -294,6 +307,17 @@ static void test_resolve_errors(void **state) {
                      NNQ_STATUS_INVALID_ARGUMENT, "does not belong to node 'a'");
     NNQ_ASSERT_FAILS(nnq_config_describe_site(cfg, NULL, "Conv", "a", &s),
                      NNQ_STATUS_INVALID_ARGUMENT, "site_name is NULL");
+    /* Flags */
+    NNQ_ASSERT_FAILS(nnq_config_describe(cfg, NULL, &s), NNQ_STATUS_INVALID_ARGUMENT,
+                     "config: resolve: site is NULL");
+    nnq_config_site bad = {"ok.input_quantizer", "Gemm", "ok", 0x6};
+    NNQ_ASSERT_FAILS(nnq_config_describe(cfg, &bad, &s), NNQ_STATUS_INVALID_ARGUMENT,
+                     "site 'ok.input_quantizer': flags 0x6 include bits outside "
+                     "NNQ_CONFIG_SITE_GRAPH_INPUT (0x1)");
+    size_t n;
+    NNQ_ASSERT_FAILS(nnq_config_check_sites(cfg, &bad, 1, &n, &s), NNQ_STATUS_INVALID_ARGUMENT,
+                     "check_sites: site 0 ('ok.input_quantizer'): flags 0x6 include bits outside");
+    assert_null(s);
     nnq_config_free(cfg);
 }
 
@@ -316,7 +340,7 @@ static void test_null_arguments(void **state) {
     NNQ_ASSERT_OK(nnq_config_load_string(NULL, 0, Y, NULL, &cfg)); /* empty config */
     NNQ_ASSERT_FAILS(nnq_config_check_sites(cfg, NULL, 1, &n, &s), NNQ_STATUS_INVALID_ARGUMENT,
                      "sites is NULL");
-    nnq_config_site site = {"x.input_quantizer", "Conv", NULL};
+    nnq_config_site site = {"x.input_quantizer", "Conv", NULL, 0};
     NNQ_ASSERT_FAILS(nnq_config_check_sites(cfg, &site, 1, &n, &s), NNQ_STATUS_INVALID_ARGUMENT,
                      "site 0 has a NULL node_name");
     nnq_config_free(cfg);

@@ -36,7 +36,8 @@ static nnq_status check_bias(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
                              int64_t M) {
     if (n_in < 3 || !in[2] || M < 0) return NNQ_STATUS_OK;
     if (in[2]->ndim != 1 || in[2]->dims[0] != M)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "%s: B must be 1-D of %lld elements (one per "
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
+                         "%s: B must be 1-D of %lld elements (one per "
                          "output channel), got rank %d with %lld",
                          ctx->node->op_type, (long long)M, in[2]->ndim,
                          (long long)(in[2]->ndim ? in[2]->dims[0] : 1));
@@ -81,8 +82,8 @@ static nnq_status conv_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const 
     geom_sizes(g, x, M, group);
     g->pointwise = true;
     for (int i = 0; i < g->w.nsp; i++)
-        g->pointwise = g->pointwise && g->w.k[i] == 1 && g->w.s[i] == 1 && g->w.pb[i] == 0 &&
-                       g->w.pe[i] == 0;
+        g->pointwise =
+            g->pointwise && g->w.k[i] == 1 && g->w.s[i] == 1 && g->w.pb[i] == 0 && g->w.pe[i] == 0;
     /* Small feature maps make one product per image too small for BLAS to
      * run well; then the images share one product [M, K] x [K, N * osp]. */
     g->batched = g->G == 1 && g->N > 1 && g->osp < 1024;
@@ -98,7 +99,8 @@ nnq_status nn_conv_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, siz
     out[0].ndim = in[0]->ndim;
     out[0].dims[0] = in[0]->dims[0];
     out[0].dims[1] = in[1]->dims[0];
-    for (int i = 0; i < g.w.nsp; i++) out[0].dims[2 + i] = g.w.out[i];
+    for (int i = 0; i < g.w.nsp; i++)
+        out[0].dims[2 + i] = g.w.out[i];
     return NNQ_STATUS_OK;
 }
 
@@ -157,12 +159,15 @@ static void im2col(const conv_geom *g, const float *x, float *col, size_t ld, si
                 if (lo > (int64_t)olen) lo = (int64_t)olen;
                 if (hi > (int64_t)olen) hi = (int64_t)olen;
                 if (hi < lo) hi = lo;
-                for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+                for (int64_t ow = 0; ow < lo; ow++)
+                    dst[ow] = 0.0f;
                 if (s == 1)
                     memcpy(dst + lo, row + lo + base, (size_t)(hi - lo) * sizeof *dst);
                 else
-                    for (int64_t ow = lo; ow < hi; ow++) dst[ow] = row[ow * s + base];
-                for (int64_t ow = hi; ow < (int64_t)olen; ow++) dst[ow] = 0.0f;
+                    for (int64_t ow = lo; ow < hi; ow++)
+                        dst[ow] = row[ow * s + base];
+                for (int64_t ow = hi; ow < (int64_t)olen; ow++)
+                    dst[ow] = 0.0f;
             }
             for (int d = L - 1; d >= 0; d--) {
                 if (++o[d] < w->out[d]) break;
@@ -181,8 +186,8 @@ static void im2col_task(void *ctx, size_t start, size_t count) {
 static void conv_group(const conv_job *j, size_t gi, nnq_pool *pool) {
     const conv_geom *g = j->g;
     size_t K = g->Cg * g->ksp;
-    const float *col = g->pointwise ? j->x + (j->n * g->C + gi * g->Cg) * g->isp
-                                    : j->col + gi * K * g->osp;
+    const float *col =
+        g->pointwise ? j->x + (j->n * g->C + gi * g->Cg) * g->isp : j->col + gi * K * g->osp;
     nnq_sgemm(pool, false, false, g->Mg, g->osp, K, 1.0f, j->w + gi * g->Mg * K, K, col, g->osp,
               0.0f, j->y + (j->n * g->M + gi * g->Mg) * g->osp, g->osp);
 }
@@ -204,7 +209,8 @@ static void bias_task(void *ctx, size_t start, size_t count) {
     for (size_t r = start; r < start + count; r++) {
         float b = j->b[r % j->g->M];
         float *y = j->y + r * plane;
-        for (size_t i = 0; i < plane; i++) y[i] += b;
+        for (size_t i = 0; i < plane; i++)
+            y[i] += b;
     }
 }
 
@@ -225,7 +231,8 @@ static void unbatch_task(void *ctx, size_t start, size_t count) {
         size_t n = row / g->M, m = row % g->M;
         const float *src = prod + (m * g->N + n) * g->osp;
         float *dst = j->y + row * g->osp, b = j->b ? j->b[m] : 0.0f;
-        for (size_t i = 0; i < g->osp; i++) dst[i] = src[i] + b;
+        for (size_t i = 0; i < g->osp; i++)
+            dst[i] = src[i] + b;
     }
 }
 
@@ -233,8 +240,13 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
                        nnq_tensor *const *out, size_t n_out) {
     conv_geom g = {0};
     NNQ_TRY(conv_geom_init(ctx, in, n_in, &g));
-    conv_job j = {&g, in[0]->data, in[1]->data, n_in > 2 && in[2] ? in[2]->data : NULL,
-                  ctx->scratch, out[0]->data, 0};
+    conv_job j = {&g,
+                  in[0]->data,
+                  in[1]->data,
+                  n_in > 2 && in[2] ? in[2]->data : NULL,
+                  ctx->scratch,
+                  out[0]->data,
+                  0};
     if (g.osp == 0 || g.N == 0 || g.M == 0) return NNQ_STATUS_OK;
     if (g.batched) {
         size_t K = g.C * g.ksp, cols = g.N * g.osp;
@@ -254,7 +266,8 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
             continue;
         }
         if (!g.pointwise) nnq_pool_parallelize_1d(ctx->pool, im2col_task, &j, g.C * g.ksp, 16);
-        for (size_t gi = 0; gi < g.G; gi++) conv_group(&j, gi, ctx->pool);
+        for (size_t gi = 0; gi < g.G; gi++)
+            conv_group(&j, gi, ctx->pool);
     }
     if (j.b) nnq_pool_parallelize_1d(ctx->pool, bias_task, &j, g.N * g.M, 16);
     return NNQ_STATUS_OK;
@@ -287,14 +300,17 @@ static nnq_status convt_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const
     NNQ_TRY(nnq_attr_ints(ctx->node, "output_padding", &v, &n));
     if (n && n != (size_t)nsp)
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                         "ConvTranspose: output_padding has %zu values for %d spatial dims", n, nsp);
-    for (size_t i = 0; i < n; i++) opad[i] = v[i];
+                         "ConvTranspose: output_padding has %zu values for %d spatial dims", n,
+                         nsp);
+    for (size_t i = 0; i < n; i++)
+        opad[i] = v[i];
     const int64_t *os;
     size_t nos;
     NNQ_TRY(nnq_attr_ints(ctx->node, "output_shape", &os, &nos));
     if (nos && nos != (size_t)nsp && nos != (size_t)nsp + 2)
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                         "ConvTranspose: output_shape has %zu values for %d spatial dims", nos, nsp);
+                         "ConvTranspose: output_shape has %zu values for %d spatial dims", nos,
+                         nsp);
     if (nos) os += nos - (size_t)nsp;
     for (int i = 0; i < nsp; i++) {
         int64_t in_d = g->w.in[i], ek = (g->w.k[i] - 1) * g->w.d[i] + 1, s = g->w.s[i];
@@ -337,7 +353,8 @@ nnq_status nn_conv_transpose_infer(const nnq_op_ctx *ctx, const nnq_tensor *cons
     out[0].ndim = in[0]->ndim;
     out[0].dims[0] = in[0]->dims[0];
     out[0].dims[1] = in[1]->dims[1] < 0 ? -1 : in[1]->dims[1] * group;
-    for (int i = 0; i < g.w.nsp; i++) out[0].dims[2 + i] = g.w.out[i];
+    for (int i = 0; i < g.w.nsp; i++)
+        out[0].dims[2 + i] = g.w.out[i];
     return NNQ_STATUS_OK;
 }
 
@@ -408,7 +425,8 @@ nnq_status nn_conv_transpose_run(const nnq_op_ctx *ctx, const nnq_tensor *const 
     const float *b = n_in > 2 && in[2] ? in[2]->data : NULL;
     float *y = out[0]->data, *col = ctx->scratch;
     for (size_t r = 0; r < g.N * g.M; r++)
-        for (size_t i = 0; i < g.osp; i++) y[r * g.osp + i] = b ? b[r % g.M] : 0.0f;
+        for (size_t i = 0; i < g.osp; i++)
+            y[r * g.osp + i] = b ? b[r % g.M] : 0.0f;
     if (g.isp == 0 || g.osp == 0) return NNQ_STATUS_OK;
     size_t rows = g.Mg * g.ksp;
     for (size_t n = 0; n < g.N; n++)

@@ -59,7 +59,7 @@ static void blas_single_thread(void) { openblas_set_num_threads(1); }
  * at half the rate of a 64x768x256 one on Zen 2), so tiles are as large as
  * parallelism allows: a product of at most 2^TILE_LOG2 multiply-adds is one
  * call; a larger one is cut along its longer output dim into at most
- * MAX_TILES panels of about that size. */
+ * MAX_TILES panels of about that size (larger once the cap binds). */
 enum { TILE_LOG2 = 23, MAX_TILES = 16 };
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
@@ -72,7 +72,8 @@ void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N, size_t K, f
     if (K == 0) {
         /* BLAS rejects lda < 1; the product is empty. */
         for (size_t i = 0; i < M; i++)
-            for (size_t j = 0; j < N; j++) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+            for (size_t j = 0; j < N; j++)
+                C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return;
     }
     pthread_once(&once, blas_single_thread);
@@ -160,7 +161,7 @@ static nnq_status gemm_read(const nnq_op_ctx *ctx, const nnq_tensor *const *in, 
 }
 
 nnq_status nn_gemm_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
-                             nnq_out_shape *out, size_t n_out) {
+                         nnq_out_shape *out, size_t n_out) {
     gemm_attrs a = {0};
     int64_t M = 0, N = 0, cm = 0, cn = 0;
     NNQ_TRY(gemm_read(ctx, in, n_in, &a, &M, &N, &cm, &cn));
@@ -172,7 +173,7 @@ nnq_status nn_gemm_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, siz
 }
 
 nnq_status nn_gemm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
-                           nnq_tensor *const *out, size_t n_out) {
+                       nnq_tensor *const *out, size_t n_out) {
     gemm_attrs a = {0};
     int64_t M = 0, N = 0, cm = 0, cn = 0;
     NNQ_TRY(gemm_read(ctx, in, n_in, &a, &M, &N, &cm, &cn));
@@ -187,8 +188,8 @@ nnq_status nn_gemm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
                 Y[i * N + j] = a.beta * C[(cm == 1 ? 0 : i) * cn + (cn == 1 ? 0 : j)];
         beta = 1.0f;
     }
-    nnq_sgemm(ctx->pool, a.ta, a.tb, (size_t)M, (size_t)N, K, a.alpha, A, (size_t)in[0]->dims[1],
-              B, (size_t)in[1]->dims[1], beta, Y, (size_t)N);
+    nnq_sgemm(ctx->pool, a.ta, a.tb, (size_t)M, (size_t)N, K, a.alpha, A, (size_t)in[0]->dims[1], B,
+              (size_t)in[1]->dims[1], beta, Y, (size_t)N);
     return NNQ_STATUS_OK;
 }
 
@@ -206,8 +207,8 @@ static nnq_status mm_read(const nnq_op_ctx *ctx, const nnq_tensor *A, const nnq_
     NNQ_TRY(nn_need_float(ctx, A, "A"));
     NNQ_TRY(nn_need_float(ctx, B, "B"));
     if (A->ndim < 1 || B->ndim < 1)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "MatMul: inputs must have rank >= 1, got %d and %d",
-                         A->ndim, B->ndim);
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
+                         "MatMul: inputs must have rank >= 1, got %d and %d", A->ndim, B->ndim);
     int ra = A->ndim, rb = B->ndim;
     s->M = ra == 1 ? 1 : A->dims[ra - 2];
     int64_t ka = A->dims[ra - 1];
@@ -235,12 +236,13 @@ static nnq_status mm_read(const nnq_op_ctx *ctx, const nnq_tensor *A, const nnq_
 }
 
 nnq_status nn_matmul_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
-                               nnq_out_shape *out, size_t n_out) {
+                           nnq_out_shape *out, size_t n_out) {
     mm_shape s = {0};
     NNQ_TRY(mm_read(ctx, in[0], in[1], &s));
     out[0].dtype = NNQ_DTYPE_FLOAT32;
     int r = 0;
-    for (int i = 0; i < s.nb; i++) out[0].dims[r++] = s.batch[i];
+    for (int i = 0; i < s.nb; i++)
+        out[0].dims[r++] = s.batch[i];
     if (in[0]->ndim > 1) out[0].dims[r++] = s.M;
     if (in[1]->ndim > 1) out[0].dims[r++] = s.N;
     out[0].ndim = r;
@@ -275,7 +277,7 @@ static void mm_batches(void *ctx, size_t start, size_t count) {
 }
 
 nnq_status nn_matmul_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
-                             nnq_tensor *const *out, size_t n_out) {
+                         nnq_tensor *const *out, size_t n_out) {
     mm_shape s = {0};
     NNQ_TRY(mm_read(ctx, in[0], in[1], &s));
     size_t nbatch = 1;
@@ -301,4 +303,3 @@ nnq_status nn_matmul_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, siz
     nnq_pool_parallelize_1d(ctx->pool, mm_batches, &j, nbatch, 1);
     return NNQ_STATUS_OK;
 }
-

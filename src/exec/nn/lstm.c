@@ -31,7 +31,8 @@ static nnq_status check_acts(const nnq_op_ctx *ctx, size_t dirs) {
     static const char *const def[3] = {"Sigmoid", "Tanh", "Tanh"};
     if (!a) return NNQ_STATUS_OK;
     bool ok = a->type == NNQ_ATTR_STRINGS && a->n_strings == 3 * dirs;
-    for (size_t i = 0; ok && i < a->n_strings; i++) ok = strcmp(a->strings[i], def[i % 3]) == 0;
+    for (size_t i = 0; ok && i < a->n_strings; i++)
+        ok = strcmp(a->strings[i], def[i % 3]) == 0;
     if (!ok)
         return nnq_error(NNQ_STATUS_UNSUPPORTED,
                          "LSTM: only the default activations (Sigmoid, Tanh, Tanh) are "
@@ -39,13 +40,15 @@ static nnq_status check_acts(const nnq_op_ctx *ctx, size_t dirs) {
     return NNQ_STATUS_OK;
 }
 
-static nnq_status expect_shape(const nnq_tensor *t, const char *what, int ndim, const int64_t *dims) {
+static nnq_status expect_shape(const nnq_tensor *t, const char *what, int ndim,
+                               const int64_t *dims) {
     bool ok = t->ndim == ndim;
-    for (int i = 0; ok && i < ndim; i++) ok = dims[i] < 0 || t->dims[i] < 0 || t->dims[i] == dims[i];
+    for (int i = 0; ok && i < ndim; i++)
+        ok = dims[i] < 0 || t->dims[i] < 0 || t->dims[i] == dims[i];
     if (!ok) {
         char a[96], b[96];
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "LSTM: input %s has shape %s, expected %s", what,
-                         nnq_shape_str(t->ndim, t->dims, a, sizeof a),
+        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "LSTM: input %s has shape %s, expected %s",
+                         what, nnq_shape_str(t->ndim, t->dims, a, sizeof a),
                          nnq_shape_str(ndim, dims, b, sizeof b));
     }
     return NNQ_STATUS_OK;
@@ -62,22 +65,27 @@ static nnq_status lstm_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const 
     NNQ_TRY(nnq_attr_int(n, "layout", 0, &layout));
     NNQ_TRY(nnq_attr_int(n, "input_forget", 0, &inf));
     NNQ_TRY(nnq_attr_float(n, "clip", 0.0f, &g->clip));
-    if (!strcmp(dir, "forward")) g->direction = 0;
-    else if (!strcmp(dir, "reverse")) g->direction = 1;
-    else if (!strcmp(dir, "bidirectional")) g->direction = 2;
+    if (!strcmp(dir, "forward"))
+        g->direction = 0;
+    else if (!strcmp(dir, "reverse"))
+        g->direction = 1;
+    else if (!strcmp(dir, "bidirectional"))
+        g->direction = 2;
     else
         return nnq_error(NNQ_STATUS_UNKNOWN_NAME,
                          "LSTM: direction '%s' is not forward, reverse or bidirectional", dir);
     if (layout != 0 && layout != 1)
-        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "LSTM: layout %lld is not 0 or 1", (long long)layout);
+        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "LSTM: layout %lld is not 0 or 1",
+                         (long long)layout);
     if (g->clip < 0.0f)
-        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "LSTM: clip %g must be positive", (double)g->clip);
+        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "LSTM: clip %g must be positive",
+                         (double)g->clip);
     g->layout1 = layout == 1;
     g->input_forget = inf != 0;
     g->dirs = g->direction == 2 ? 2 : 1;
     NNQ_TRY(check_acts(ctx, g->dirs));
-    static const char *const names[] = {"X", "W", "R", "B", "sequence_lens", "initial_h",
-                                        "initial_c", "P"};
+    static const char *const names[] = {"X",         "W",         "R", "B", "sequence_lens",
+                                        "initial_h", "initial_c", "P"};
     for (size_t k = 0; k < n_in; k++)
         if (in[k] && k != IN_LENS) NNQ_TRY(nn_need_float(ctx, in[k], names[k]));
     const nnq_tensor *x = in[IN_X], *w = in[IN_W];
@@ -137,7 +145,8 @@ size_t nn_lstm_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
     lstm_geom g;
     if (lstm_geom_init(ctx, in, n_in, &g)) return 0;
     size_t a, b, n;
-    if (!nnq_size_product((const int64_t[]){(int64_t)g.seq + 1, (int64_t)g.batch, 4 * (int64_t)g.hid}, 3, &a) ||
+    if (!nnq_size_product(
+            (const int64_t[]){(int64_t)g.seq + 1, (int64_t)g.batch, 4 * (int64_t)g.hid}, 3, &a) ||
         !nnq_size_mul(g.batch, 2 * g.hid, &b) || !nnq_size_add(a, b, &n) ||
         !nnq_size_mul(n, sizeof(float), &n))
         return SIZE_MAX;
@@ -149,7 +158,8 @@ static float clipf(float x, float c) { return c > 0.0f ? (x < -c ? -c : x > c ? 
 
 /* Offsets of Y[t, d, b, :] and state[d, b, :] in the chosen layout. */
 static size_t y_off(const lstm_geom *g, size_t t, size_t d, size_t b) {
-    return (g->layout1 ? ((b * g->seq + t) * g->dirs + d) : ((t * g->dirs + d) * g->batch + b)) * g->hid;
+    return (g->layout1 ? ((b * g->seq + t) * g->dirs + d) : ((t * g->dirs + d) * g->batch + b)) *
+           g->hid;
 }
 static size_t s_off(const lstm_geom *g, size_t d, size_t b) {
     return (g->layout1 ? b * g->dirs + d : d * g->batch + b) * g->hid;
@@ -229,7 +239,8 @@ nnq_status nn_lstm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
             int32_t len = ((const int32_t *)lt->data)[b];
             if (len < 0 || (size_t)len > g.seq)
                 return nnq_error(NNQ_STATUS_OUT_OF_RANGE,
-                                 "LSTM: sequence_lens[%zu] = %d outside [0, %zu]", b, (int)len, g.seq);
+                                 "LSTM: sequence_lens[%zu] = %d outside [0, %zu]", b, (int)len,
+                                 g.seq);
         }
     /* steps past a sequence's length stay zero in Y */
     if (n_out > 0 && out[0]) memset(out[0]->data, 0, out[0]->nbytes);

@@ -18,12 +18,11 @@ NNQ_INTERNAL void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N
                             float beta, float *C, size_t ldc);
 /* The scalar reference: each C element accumulates over k in order. */
 NNQ_INTERNAL void nnq_sgemm_ref(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,
-                                const float *A, size_t lda, const float *B, size_t ldb,
-                                float beta, float *C, size_t ldc);
+                                const float *A, size_t lda, const float *B, size_t ldb, float beta,
+                                float *C, size_t ldc);
 
 /* DTYPE_MISMATCH unless t is float32 (`what` names the input). */
-NNQ_INTERNAL nnq_status nn_need_float(const nnq_op_ctx *ctx, const nnq_tensor *t,
-                                      const char *what);
+NNQ_INTERNAL nnq_status nn_need_float(const nnq_op_ctx *ctx, const nnq_tensor *t, const char *what);
 /* Copy a tensor's dtype and shape into an inferred output. */
 NNQ_INTERNAL void nn_out_like(nnq_out_shape *o, const nnq_tensor *t);
 /* Normalize axis into [0, ndim), AXIS_OUT_OF_RANGE otherwise. */
@@ -56,9 +55,9 @@ NNQ_INTERNAL size_t nn_window_in_size(const nn_window *w);
 
 /* Each operator's infer / run (and scratch) pair, listed in ops_nn.c. */
 #define NN_OP_DECL(op)                                                                             \
-    NNQ_INTERNAL nnq_status nn_##op##_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in,   \
-                                            size_t n_in, nnq_out_shape *out, size_t n_out);       \
-    NNQ_INTERNAL nnq_status nn_##op##_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in,     \
+    NNQ_INTERNAL nnq_status nn_##op##_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in,    \
+                                            size_t n_in, nnq_out_shape *out, size_t n_out);        \
+    NNQ_INTERNAL nnq_status nn_##op##_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in,      \
                                           size_t n_in, nnq_tensor *const *out, size_t n_out);
 NN_OP_DECL(gemm)
 NN_OP_DECL(matmul)

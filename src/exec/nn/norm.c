@@ -11,9 +11,11 @@
 
 static void row_stats(const float *x, size_t n, float *mean, float *var) {
     float s = 0.0f, q = 0.0f;
-    for (size_t i = 0; i < n; i++) s += x[i];
+    for (size_t i = 0; i < n; i++)
+        s += x[i];
     float m = n ? s / (float)n : 0.0f;
-    for (size_t i = 0; i < n; i++) q += (x[i] - m) * (x[i] - m);
+    for (size_t i = 0; i < n; i++)
+        q += (x[i] - m) * (x[i] - m);
     *mean = m;
     *var = n ? q / (float)n : 0.0f;
 }
@@ -37,11 +39,13 @@ static nnq_status bn_check(const nnq_op_ctx *ctx, const nnq_tensor *const *in, s
     if (in[0]->ndim < 2)
         return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
                          "BatchNormalization: X has rank %d, needs [N, C, ...]", in[0]->ndim);
-    for (size_t k = 1; k < 5; k++) NNQ_TRY(need_vector(ctx, in[k], names[k], in[0]->dims[1]));
+    for (size_t k = 1; k < 5; k++)
+        NNQ_TRY(need_vector(ctx, in[k], names[k], in[0]->dims[1]));
     int64_t training;
     NNQ_TRY(nnq_attr_int(ctx->node, "training_mode", 0, &training));
     bool more = false;
-    for (size_t k = 1; k < n_out; k++) more = more || ctx->node->outputs[k][0];
+    for (size_t k = 1; k < n_out; k++)
+        more = more || ctx->node->outputs[k][0];
     if (training || more)
         return nnq_error(NNQ_STATUS_UNSUPPORTED,
                          "BatchNormalization: training mode (training_mode=1 or running-stat "
@@ -54,7 +58,8 @@ nnq_status nn_batchnorm_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in
     float eps = 0.0f;
     NNQ_TRY(bn_check(ctx, in, n_in, n_out, &eps));
     nn_out_like(&out[0], in[0]);
-    for (size_t k = 1; k < n_out; k++) out[k] = out[0]; /* omitted outputs */
+    for (size_t k = 1; k < n_out; k++)
+        out[k] = out[0]; /* omitted outputs */
     return NNQ_STATUS_OK;
 }
 
@@ -72,7 +77,8 @@ static void bn_task(void *ctx, size_t start, size_t count) {
         float a = j->scale[c] / sqrtf(j->var[c] + j->eps), m = j->mean[c], b = j->bias[c];
         const float *x = j->x + p * j->plane;
         float *y = j->y + p * j->plane;
-        for (size_t i = 0; i < j->plane; i++) y[i] = (x[i] - m) * a + b;
+        for (size_t i = 0; i < j->plane; i++)
+            y[i] = (x[i] - m) * a + b;
     }
 }
 
@@ -81,8 +87,9 @@ nnq_status nn_batchnorm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, 
     float eps = 0.0f;
     NNQ_TRY(bn_check(ctx, in, n_in, n_out, &eps));
     size_t C = (size_t)in[0]->dims[1], planes = (size_t)in[0]->dims[0] * C;
-    bn_job j = {in[0]->data, in[1]->data, in[2]->data, in[3]->data, in[4]->data, out[0]->data,
-                C, planes ? in[0]->numel / planes : 0, eps};
+    bn_job j = {in[0]->data, in[1]->data,  in[2]->data, in[3]->data,
+                in[4]->data, out[0]->data, C,           planes ? in[0]->numel / planes : 0,
+                eps};
     nnq_pool_parallelize_1d(ctx->pool, bn_task, &j, planes, 4);
     return NNQ_STATUS_OK;
 }
@@ -130,7 +137,8 @@ nnq_status nn_layernorm_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in
     nn_out_like(&out[0], in[0]);
     for (size_t k = 1; k < n_out; k++) {
         out[k] = out[0];
-        for (int d = g.axis; d < in[0]->ndim; d++) out[k].dims[d] = 1;
+        for (int d = g.axis; d < in[0]->ndim; d++)
+            out[k].dims[d] = 1;
     }
     return NNQ_STATUS_OK;
 }
@@ -165,9 +173,15 @@ nnq_status nn_layernorm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, 
     ln_geom g = {0};
     NNQ_TRY(ln_check(ctx, in, n_in, &g));
     const nnq_tensor *b = n_in > 2 ? in[2] : NULL;
-    ln_job j = {&g, in[0]->data, in[1]->data, b ? b->data : NULL, in[1]->numel,
-                b ? b->numel : 0, out[0]->data,
-                n_out > 1 && out[1] ? out[1]->data : NULL, n_out > 2 && out[2] ? out[2]->data : NULL};
+    ln_job j = {&g,
+                in[0]->data,
+                in[1]->data,
+                b ? b->data : NULL,
+                in[1]->numel,
+                b ? b->numel : 0,
+                out[0]->data,
+                n_out > 1 && out[1] ? out[1]->data : NULL,
+                n_out > 2 && out[2] ? out[2]->data : NULL};
     nnq_pool_parallelize_1d(ctx->pool, ln_task, &j, g.rows, 8);
     return NNQ_STATUS_OK;
 }
@@ -203,7 +217,8 @@ static void in_task(void *ctx, size_t start, size_t count) {
         float m, v;
         row_stats(x, j->plane, &m, &v);
         float a = j->scale[c] / sqrtf(v + j->eps);
-        for (size_t i = 0; i < j->plane; i++) y[i] = (x[i] - m) * a + j->bias[c];
+        for (size_t i = 0; i < j->plane; i++)
+            y[i] = (x[i] - m) * a + j->bias[c];
     }
 }
 
@@ -212,8 +227,9 @@ nnq_status nn_instancenorm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *i
     float eps = 0.0f;
     NNQ_TRY(nnq_attr_float(ctx->node, "epsilon", 1e-5f, &eps));
     size_t C = (size_t)in[0]->dims[1], planes = (size_t)in[0]->dims[0] * C;
-    in_job j = {in[0]->data, in[1]->data, in[2]->data, out[0]->data, C,
-                planes ? in[0]->numel / planes : 0, eps};
+    in_job j = {in[0]->data,  in[1]->data, in[2]->data,
+                out[0]->data, C,           planes ? in[0]->numel / planes : 0,
+                eps};
     nnq_pool_parallelize_1d(ctx->pool, in_task, &j, planes, 1);
     return NNQ_STATUS_OK;
 }

@@ -46,7 +46,8 @@ static nnq_status pool_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
     pool_job j = {0};
     NNQ_TRY(pool_init(ctx, in[0], kind, &j));
     nn_out_like(&out[0], in[0]);
-    for (int i = 0; i < j.w.nsp; i++) out[0].dims[2 + i] = j.w.out[i];
+    for (int i = 0; i < j.w.nsp; i++)
+        out[0].dims[2 + i] = j.w.out[i];
     if (n_out > 1) {
         out[1] = out[0];
         out[1].dtype = NNQ_DTYPE_INT64;
@@ -118,8 +119,71 @@ static void pool_window(const pool_job *j, size_t p, const int64_t *o, size_t oi
     }
 }
 
+/* Window taps [*lo, *hi) of one dim that land in [begin, end). */
+static void tap_range(int64_t o, const nn_window *w, int d, int64_t begin, int64_t end, int64_t *lo,
+                      int64_t *hi) {
+    int64_t first = o * w->s[d] - w->pb[d], dl = w->d[d];
+    *lo = first >= begin ? 0 : (begin - first + dl - 1) / dl;
+    *hi = first >= end ? 0 : (end - first + dl - 1) / dl;
+    if (*hi > w->k[d]) *hi = w->k[d];
+    if (*lo > *hi) *lo = *hi;
+}
+
+/* The 2-D case without the generic odometer: the same taps, in the same
+ * order, so the same results. */
+static void pool_plane_2d(const pool_job *j, size_t p) {
+    const nn_window *w = &j->w;
+    const float *xp = j->x + p * j->isp;
+    int64_t H = w->in[0], W = w->in[1];
+    size_t oi = 0;
+    for (int64_t oh = 0; oh < w->out[0]; oh++) {
+        int64_t hlo, hhi, plo, phi;
+        tap_range(oh, w, 0, 0, H, &hlo, &hhi);
+        tap_range(oh, w, 0, -w->pb[0], H + w->pe[0], &plo, &phi);
+        int64_t h0 = oh * w->s[0] - w->pb[0];
+        for (int64_t ow = 0; ow < w->out[1]; ow++, oi++) {
+            int64_t wlo, whi, qlo, qhi;
+            tap_range(ow, w, 1, 0, W, &wlo, &whi);
+            int64_t w0 = ow * w->s[1] - w->pb[1];
+            float best = -INFINITY, sum = 0.0f;
+            int64_t best_at = -1;
+            for (int64_t kh = hlo; kh < hhi; kh++) {
+                int64_t ih = h0 + kh * w->d[0];
+                const float *row = xp + ih * W;
+                for (int64_t kw = wlo; kw < whi; kw++) {
+                    int64_t iw = w0 + kw * w->d[1];
+                    float v = row[iw];
+                    if (j->kind == POOL_AVG) {
+                        sum += v;
+                    } else if (best_at < 0 || v > best || (isnan(v) && !isnan(best))) {
+                        best = v;
+                        best_at = j->col_major ? ih + iw * H : ih * W + iw;
+                    }
+                }
+            }
+            if (j->kind == POOL_AVG) {
+                size_t div = (size_t)((hhi - hlo) * (whi - wlo));
+                if (j->include_pad) {
+                    tap_range(ow, w, 1, -w->pb[1], W + w->pe[1], &qlo, &qhi);
+                    div = (size_t)((phi - plo) * (qhi - qlo));
+                }
+                j->y[p * j->osp + oi] = div ? sum / (float)div : 0.0f;
+            } else {
+                j->y[p * j->osp + oi] = best;
+                if (j->idx)
+                    j->idx[p * j->osp + oi] = best_at < 0 ? 0 : (int64_t)(p * j->isp) + best_at;
+            }
+        }
+    }
+}
+
 static void pool_task(void *ctx, size_t start, size_t count) {
     const pool_job *j = ctx;
+    if (j->w.nsp == 2) {
+        for (size_t p = start; p < start + count; p++)
+            pool_plane_2d(j, p);
+        return;
+    }
     for (size_t p = start; p < start + count; p++) {
         int64_t o[NNQ_MAX_DIMS] = {0};
         for (size_t oi = 0; oi < j->osp; oi++) {
@@ -165,7 +229,8 @@ static nnq_status global_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *i
         return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "%s: input X has rank %d, needs [N, C, ...]",
                          ctx->node->op_type, in[0]->ndim);
     nn_out_like(&out[0], in[0]);
-    for (int i = 2; i < in[0]->ndim; i++) out[0].dims[i] = 1;
+    for (int i = 2; i < in[0]->ndim; i++)
+        out[0].dims[i] = 1;
     return NNQ_STATUS_OK;
 }
 

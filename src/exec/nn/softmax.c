@@ -40,8 +40,7 @@ static nnq_status sm_geom(const nnq_op_ctx *ctx, const nnq_tensor *x, size_t *ou
     return NNQ_STATUS_OK;
 }
 
-static nnq_status sm_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
-                           nnq_out_shape *out) {
+static nnq_status sm_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, nnq_out_shape *out) {
     size_t o = 0, l = 0, i = 0;
     NNQ_TRY(sm_geom(ctx, in[0], &o, &l, &i));
     nn_out_like(&out[0], in[0]);
@@ -65,15 +64,17 @@ static void sm_task(void *ctx, size_t start, size_t count) {
         }
         if (j->log) {
             float ls = logf(sum);
-            for (size_t i = 0; i < L; i++) y[i * S] = x[i * S] - m - ls;
+            for (size_t i = 0; i < L; i++)
+                y[i * S] = x[i * S] - m - ls;
         } else {
-            for (size_t i = 0; i < L; i++) y[i * S] /= sum;
+            for (size_t i = 0; i < L; i++)
+                y[i * S] /= sum;
         }
     }
 }
 
-static nnq_status sm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
-                         nnq_tensor *const *out, bool log) {
+static nnq_status sm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, nnq_tensor *const *out,
+                         bool log) {
     size_t outer = 0, len = 0, inner = 0;
     NNQ_TRY(sm_geom(ctx, in[0], &outer, &len, &inner));
     sm_job j = {in[0]->data, out[0]->data, len, inner, log};

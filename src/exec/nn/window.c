@@ -47,8 +47,8 @@ nnq_status nn_window_parse(const nnq_op_ctx *ctx, const nnq_tensor *x, const int
                              "%s: kernel_shape[%d] = %lld but the weight's kernel is %lld", op, i,
                              (long long)ks[i], (long long)kernel[i]);
         if (w->k[i] < 1 && !(kernel && w->k[i] < 0))
-            return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: kernel dim %d is %lld, must be >= 1",
-                             op, i, (long long)w->k[i]);
+            return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: kernel dim %d is %lld, must be >= 1", op,
+                             i, (long long)w->k[i]);
         w->in[i] = x->dims[2 + i];
     }
     NNQ_TRY(read_dims(ctx, "strides", nsp, 1, 1, w->s));
@@ -68,7 +68,8 @@ nnq_status nn_window_parse(const nnq_op_ctx *ctx, const nnq_tensor *x, const int
     if (!*ap) *auto_pad = 0;
     if (*auto_pad < 0)
         return nnq_error(NNQ_STATUS_UNKNOWN_NAME,
-                         "%s: auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID", op, ap);
+                         "%s: auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID", op,
+                         ap);
     int64_t cm = 0;
     if (allow_ceil) NNQ_TRY(nnq_attr_int(ctx->node, "ceil_mode", 0, &cm));
     *ceil_mode = cm != 0;
@@ -112,12 +113,14 @@ nnq_status nn_window_init(const nnq_op_ctx *ctx, const nnq_tensor *x, const int6
 
 size_t nn_window_out_size(const nn_window *w) {
     size_t n = 1;
-    for (int i = 0; i < w->nsp; i++) n *= (size_t)w->out[i];
+    for (int i = 0; i < w->nsp; i++)
+        n *= (size_t)w->out[i];
     return n;
 }
 
 size_t nn_window_in_size(const nn_window *w) {
     size_t n = 1;
-    for (int i = 0; i < w->nsp; i++) n *= (size_t)w->in[i];
+    for (int i = 0; i < w->nsp; i++)
+        n *= (size_t)w->in[i];
     return n;
 }
