@@ -254,6 +254,7 @@ static nnq_status stats_by_runs(const calib_view *v, nnq_pool *pool, calib_minma
  */
 #define CALIB_ROWS_MAX_INNER 64
 #define CALIB_ROWS_MAX_TILES 64
+#define CALIB_ROWS_COLS 1024 /* 12 KiB of accumulators */
 
 typedef struct rows_task {
     const calib_view *v;
@@ -268,9 +269,17 @@ static void rows_tile(void *ctx, size_t start, size_t count) {
     const size_t off = start / t->rows_per_tile * t->len;
     float *mn = t->mn + off, *mx = t->mx + off;
     uint32_t *ab = t->ab + off;
-    for (size_t j = 0; j < t->len; j++) mn[j] = __builtin_inff(), mx[j] = -__builtin_inff(), ab[j] = 0;
-    for (size_t r = start; r < start + count; r++)
-        t->k->minmax_row(t->v->x + r * t->len, t->len, mn, mx, ab);
+    for (size_t j = 0; j < t->len; j++) {
+        mn[j] = __builtin_inff();
+        mx[j] = -__builtin_inff();
+        ab[j] = 0;
+    }
+    /* Column blocks keep the accumulators in L1 across the tile's rows. */
+    for (size_t j0 = 0; j0 < t->len; j0 += CALIB_ROWS_COLS) {
+        const size_t w = NNQ_MIN(CALIB_ROWS_COLS, t->len - j0);
+        for (size_t r = start; r < start + count; r++)
+            t->k->minmax_row(t->v->x + r * t->len + j0, w, mn + j0, mx + j0, ab + j0);
+    }
 }
 
 static nnq_status stats_by_rows(const calib_view *v, nnq_pool *pool, calib_minmax *out) {
@@ -287,14 +296,20 @@ static nnq_status stats_by_rows(const calib_view *v, nnq_pool *pool, calib_minma
         return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib: 3 x %zu bytes of row partials", n);
     }
     nnq_pool_parallelize_1d(pool, rows_tile, &t, v->outer, rpt);
+    /* Tiles fold into tile 0 row-wise (contiguous), then positions into
+     * channels; every fold is exact, so the order is free. */
+    for (size_t ti = 1; ti < tiles; ti++)
+        for (size_t j = 0; j < len; j++) {
+            const size_t k = ti * len + j;
+            t.mn[j] = t.mn[k] < t.mn[j] ? t.mn[k] : t.mn[j];
+            t.mx[j] = t.mx[k] > t.mx[j] ? t.mx[k] : t.mx[j];
+            t.ab[j] = t.ab[k] > t.ab[j] ? t.ab[k] : t.ab[j];
+        }
     for (size_t c = 0; c < v->channels; c++) {
         calib_minmax m;
         calib_minmax_init(&m);
-        for (size_t ti = 0; ti < tiles; ti++)
-            for (size_t i = 0; i < v->inner; i++) {
-                size_t j = ti * len + c * v->inner + i;
-                minmax_fold(&m, t.mn[j], t.mx[j], t.ab[j]);
-            }
+        for (size_t j = c * v->inner; j < (c + 1) * v->inner; j++)
+            minmax_fold(&m, t.mn[j], t.mx[j], t.ab[j]);
         minmax_pin_zero(&m);
         out[c] = m;
     }

@@ -13,8 +13,12 @@ typedef struct calib_hist {
     float *edges;           /* n_edges, edges[0] == 0 */
     size_t n_edges;
     uint64_t zeros_pending; /* zeros seen while every value so far was 0 */
-    uint64_t total;         /* sum of counts, kept so percentile needs no pass */
+    /* Kept by calib_hist_refresh after every change to counts, so that
+     * percentile finds its bin without summing the histogram. */
+    uint64_t total;   /* sum of counts */
+    uint64_t *blocks; /* sum of each CALIB_HIST_BLOCK bins, ceil(nbins / CALIB_HIST_BLOCK) */
 } calib_hist;
+#define CALIB_HIST_BLOCK 64
 
 struct nnq_calib {
     nnq_calib_config cfg;
@@ -122,6 +126,10 @@ NNQ_INTERNAL float calib_fake_quant(float x, float amax, float bound, float lo);
 NNQ_INTERNAL void calib_hist_free(calib_hist *h);
 /* *total = sum of counts[0..n); false when it does not fit in 64 bits. */
 NNQ_INTERNAL bool calib_hist_sum(const uint64_t *counts, size_t n, uint64_t *total);
+/* Recompute total and blocks from counts (blocks allocated for nbins). */
+NNQ_INTERNAL void calib_hist_refresh(calib_hist *h);
+/* Allocate counts, edges and blocks for nbins / n_edges (OUT_OF_MEMORY). */
+NNQ_INTERNAL nnq_status calib_hist_alloc(calib_hist *h, size_t nbins, size_t n_edges);
 NNQ_INTERNAL nnq_status calib_hist_grow(calib_hist *h, float x_max, int num_bins,
                                         size_t max_bins, size_t ch);
 NNQ_INTERNAL nnq_status calib_hist_collect(nnq_calib *c, const calib_view *v,

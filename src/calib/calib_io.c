@@ -173,13 +173,11 @@ static nnq_status get_hist(rbuf *r, calib_hist *h, const nnq_calib_config *cfg) 
         return bad(r, "histogram sizes break nbins in [2, max_bins], n_edges in [nbins + 1, "
                       "nbins + 2]");
     if (ne * 4 + nb * 8 > r->n - r->at) return bad(r, "histogram arrays are truncated");
-    h->counts = nnq_malloc(nb * 8);
-    h->edges = nnq_malloc(ne * 4);
-    if (!h->counts || !h->edges) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib load: histogram");
-    h->nbins = nb, h->n_edges = ne;
+    NNQ_TRY(calib_hist_alloc(h, (size_t)nb, (size_t)ne));
     NNQ_TRY(get(r, h->counts, nb * 8, "counts"));
-    if (!calib_hist_sum(h->counts, nb, &h->total))
-        return bad(r, "histogram counts sum past 2^64");
+    uint64_t total;
+    if (!calib_hist_sum(h->counts, nb, &total)) return bad(r, "histogram counts sum past 2^64");
+    calib_hist_refresh(h);
     NNQ_TRY(get_floats(r, h->edges, ne, true, "edges"));
     if (h->edges[0] != 0.0f || !(h->edges[1] > 0.0f)) return bad(r, "histogram edges must start 0, then > 0");
     for (size_t k = 1; k < ne; k++)

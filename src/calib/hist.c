@@ -12,7 +12,42 @@
 void calib_hist_free(calib_hist *h) {
     nnq_free(h->counts);
     nnq_free(h->edges);
+    nnq_free(h->blocks);
     memset(h, 0, sizeof *h);
+}
+
+static size_t hist_nblocks(size_t nbins) {
+    return (nbins + CALIB_HIST_BLOCK - 1) / CALIB_HIST_BLOCK;
+}
+
+/* Counts zeroed; on failure h is unchanged.  nbins <= 2^28 (max_bins). */
+nnq_status calib_hist_alloc(calib_hist *h, size_t nbins, size_t n_edges) {
+    uint64_t *counts = nnq_calloc(nbins, sizeof *counts);
+    float *edges = nnq_malloc(n_edges * sizeof *edges);
+    uint64_t *blocks = nnq_calloc(hist_nblocks(nbins), sizeof *blocks);
+    if (!counts || !edges || !blocks) {
+        nnq_free(counts), nnq_free(edges), nnq_free(blocks);
+        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: %zu bins", nbins);
+    }
+    nnq_free(h->counts), nnq_free(h->edges), nnq_free(h->blocks);
+    h->counts = counts;
+    h->edges = edges;
+    h->blocks = blocks;
+    h->nbins = nbins;
+    h->n_edges = n_edges;
+    return NNQ_STATUS_OK;
+}
+
+void calib_hist_refresh(calib_hist *h) {
+    uint64_t total = 0;
+    for (size_t b = 0; b < hist_nblocks(h->nbins); b++) {
+        const size_t end = NNQ_MIN(h->nbins, (b + 1) * CALIB_HIST_BLOCK);
+        uint64_t s = 0;
+        for (size_t k = b * CALIB_HIST_BLOCK; k < end; k++) s += h->counts[k];
+        h->blocks[b] = s;
+        total += s;
+    }
+    h->total = total;
 }
 
 /*
@@ -46,21 +81,11 @@ static void torch_arange(double width, size_t n, float *out) {
 nnq_status calib_hist_grow(calib_hist *h, float x_max, int num_bins, size_t max_bins, size_t ch) {
     if (h->nbins == 0) {
         size_t nb = (size_t)num_bins;
-        uint64_t *counts = nnq_calloc(nb, sizeof *counts);
-        float *edges = nnq_malloc((nb + 1) * sizeof *edges);
-        if (!counts || !edges) {
-            nnq_free(counts);
-            nnq_free(edges);
-            return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: %zu bins", nb);
-        }
-        torch_linspace(x_max, nb + 1, edges);
-        counts[0] = h->zeros_pending;
-        h->total = h->zeros_pending;
+        NNQ_TRY(calib_hist_alloc(h, nb, nb + 1));
+        torch_linspace(x_max, nb + 1, h->edges);
+        h->counts[0] = h->zeros_pending;
         h->zeros_pending = 0;
-        h->counts = counts;
-        h->nbins = nb;
-        h->edges = edges;
-        h->n_edges = nb + 1;
+        calib_hist_refresh(h);
         return NNQ_STATUS_OK;
     }
     if (!(x_max > h->edges[h->n_edges - 1])) return NNQ_STATUS_OK;
@@ -76,22 +101,18 @@ nnq_status calib_hist_grow(calib_hist *h, float x_max, int num_bins, size_t max_
     if (nb < h->nbins || ne < 2)
         return nnq_error(NNQ_STATUS_INTERNAL, "calib histogram: growth to %zu bins from %zu", nb,
                          h->nbins);
-    uint64_t *counts = nnq_calloc(nb, sizeof *counts);
-    float *edges = nnq_malloc(ne * sizeof *edges);
-    if (!counts || !edges) {
-        nnq_free(counts);
-        nnq_free(edges);
-        return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "calib histogram: %zu bins", nb);
+    calib_hist old = *h;
+    h->counts = NULL, h->edges = NULL, h->blocks = NULL;
+    nnq_status s = calib_hist_alloc(h, nb, ne);
+    if (s != NNQ_STATUS_OK) {
+        *h = old;
+        return s;
     }
     /* pytorch-quantization keeps old counts in place: the bin width is fixed. */
-    memcpy(counts, h->counts, h->nbins * sizeof *counts);
-    torch_arange((double)width, ne, edges);
-    nnq_free(h->counts);
-    nnq_free(h->edges);
-    h->counts = counts;
-    h->nbins = nb;
-    h->edges = edges;
-    h->n_edges = ne;
+    memcpy(h->counts, old.counts, old.nbins * sizeof *h->counts);
+    torch_arange((double)width, ne, h->edges);
+    calib_hist_free(&old);
+    calib_hist_refresh(h);
     return NNQ_STATUS_OK;
 }
 
@@ -159,10 +180,8 @@ static nnq_status hist_bin(const calib_hist *h, const calib_view *v, size_t ch, 
 static void hist_commit(calib_hist *h, bin_scratch *b) {
     const size_t slots = CALIB_BIN_SLOTS(h->nbins);
     for (size_t s = 0; s < b->nsub; s++)
-        for (size_t k = 0; k < h->nbins; k++) {
-            h->counts[k] += b->sub[s * slots + k];
-            h->total += b->sub[s * slots + k];
-        }
+        for (size_t k = 0; k < h->nbins; k++) h->counts[k] += b->sub[s * slots + k];
+    calib_hist_refresh(h);
     nnq_free(b->sub);
     b->sub = NULL;
 }
@@ -244,7 +263,6 @@ bool calib_hist_sum(const uint64_t *counts, size_t n, uint64_t *total) {
 
 static void hist_fold_zeros(calib_hist *h) {
     h->counts[0] += h->zeros_pending;
-    h->total += h->zeros_pending;
     h->zeros_pending = 0;
 }
 
@@ -252,16 +270,16 @@ nnq_status calib_hist_merge(calib_hist *dst, const calib_hist *src, const nnq_ca
                             size_t ch) {
     if (src->nbins == 0) {
         dst->zeros_pending += src->zeros_pending;
-        if (dst->nbins) hist_fold_zeros(dst);
+        if (dst->nbins) hist_fold_zeros(dst), calib_hist_refresh(dst);
         return NNQ_STATUS_OK;
     }
     const float src_end = src->edges[src->n_edges - 1];
     NNQ_TRY(calib_hist_grow(dst, src_end, cfg->num_bins, cfg->max_bins, ch));
     hist_fold_zeros(dst);
-    dst->total += src->total;
     if (dst->nbins == src->nbins && dst->n_edges == src->n_edges &&
         memcmp(dst->edges, src->edges, dst->n_edges * sizeof *dst->edges) == 0) {
         for (size_t b = 0; b < src->nbins; b++) dst->counts[b] += src->counts[b];
+        calib_hist_refresh(dst);
         return NNQ_STATUS_OK;
     }
     /* Different edges: each source bin moves whole to the bin holding its
@@ -274,6 +292,7 @@ nnq_status calib_hist_merge(calib_hist *dst, const calib_hist *src, const nnq_ca
         if (pos >= dst->nbins) pos = dst->nbins - 1;
         dst->counts[pos] += src->counts[b];
     }
+    calib_hist_refresh(dst);
     return NNQ_STATUS_OK;
 }
 
@@ -412,37 +431,44 @@ size_t calib_hist_percentile_ref(const calib_hist *h, double percentile) {
     return h->nbins;
 }
 
-/* Blocks of 8 bins first: P_k is monotone, so a block can be crossed when
- * the prefix at its far end still satisfies the test, and the sums of a
- * block do not wait on each other like the one-bin steps do. */
-static uint64_t sum8(const uint64_t *c) {
-    return ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
-}
+/* Whole blocks of CALIB_HIST_BLOCK bins are crossed in one step when the
+ * prefix at the block's far end still satisfies the test (P_k is monotone),
+ * so a scan costs at most nbins / 64 block steps plus 64 bin steps. */
 
 /* From k with *p = P_k: the smallest j <= k with P_i >= t for all i in
- * [j, k] (j > 0 stops at 1's step like the one-bin rule); *p = P_j. */
-static size_t scan_down(const uint64_t *cnt, size_t k, uint64_t *p, uint64_t t) {
+ * [j, k], stepping down only while j > 0; *p = P_j. */
+static size_t scan_down(const calib_hist *h, size_t k, uint64_t *p, uint64_t t) {
     uint64_t q = *p;
-    while (k >= 8) {
-        uint64_t s = sum8(cnt + k - 7);
-        if (q - s < t) break;
-        q -= s, k -= 8;
+    for (;;) {
+        const size_t b = k / CALIB_HIST_BLOCK, first = b * CALIB_HIST_BLOCK;
+        const bool block_end = k + 1 == h->nbins || (k + 1) % CALIB_HIST_BLOCK == 0;
+        if (first > 0 && block_end && q - h->blocks[b] >= t) {
+            q -= h->blocks[b];
+            k = first - 1;
+        } else if (k > 0 && q - h->counts[k] >= t) {
+            q -= h->counts[k--];
+        } else {
+            break;
+        }
     }
-    while (k > 0 && q - cnt[k] >= t) q -= cnt[k--];
     *p = q;
     return k;
 }
 
 /* From k with *p = P_{k-1} (0 for k == 0): the first j >= k with P_j >= t
- * (t <= the total, so it exists); *p = P_j. */
-static size_t scan_up(const uint64_t *cnt, size_t n, size_t k, uint64_t *p, uint64_t t) {
+ * (t <= the total, so it exists and no block past it is crossed); *p = P_j. */
+static size_t scan_up(const calib_hist *h, size_t k, uint64_t *p, uint64_t t) {
     uint64_t q = *p;
-    while (k + 8 <= n) {
-        uint64_t s = sum8(cnt + k);
-        if (q + s >= t) break;
-        q += s, k += 8;
+    for (;;) {
+        if (k % CALIB_HIST_BLOCK == 0 && q + h->blocks[k / CALIB_HIST_BLOCK] < t) {
+            q += h->blocks[k / CALIB_HIST_BLOCK];
+            k += CALIB_HIST_BLOCK;
+        } else if ((q += h->counts[k]) < t) {
+            k++;
+        } else {
+            break;
+        }
     }
-    while ((q += cnt[k]) < t) k++;
     *p = q;
     return k;
 }
@@ -461,6 +487,10 @@ static size_t hist_percentile_index(const calib_hist *h, double percentile) {
 #ifndef NDEBUG
     uint64_t chk;
     assert(calib_hist_sum(h->counts, n, &chk) && chk == total);
+    for (size_t b = 0; b * CALIB_HIST_BLOCK < n; b++)
+        assert(calib_hist_sum(h->counts + b * CALIB_HIST_BLOCK,
+                              NNQ_MIN(n - b * CALIB_HIST_BLOCK, (size_t)CALIB_HIST_BLOCK), &chk) &&
+               chk == h->blocks[b]);
 #endif
     const double target = percentile / 100.0, margin = ldexp((double)n + 8.0, -49);
     const double td = (double)total;
@@ -472,12 +502,12 @@ static size_t hist_percentile_index(const calib_hist *h, double percentile) {
     size_t first_lo, first_hi; /* first k with P_k >= lo_t, resp. >= hi_t */
     if (target > 0.5) {
         uint64_t p = total;
-        first_hi = scan_down(h->counts, n - 1, &p, hi_t);
-        first_lo = scan_down(h->counts, first_hi, &p, lo_t);
+        first_hi = scan_down(h, n - 1, &p, hi_t);
+        first_lo = scan_down(h, first_hi, &p, lo_t);
     } else {
         uint64_t p = 0;
-        first_lo = scan_up(h->counts, n, 0, &p, lo_t);
-        first_hi = p >= hi_t ? first_lo : scan_up(h->counts, n, first_lo + 1, &p, hi_t);
+        first_lo = scan_up(h, 0, &p, lo_t);
+        first_hi = p >= hi_t ? first_lo : scan_up(h, first_lo + 1, &p, hi_t);
     }
     return first_lo == first_hi ? first_lo : calib_hist_percentile_ref(h, percentile);
 }

@@ -46,8 +46,9 @@ void calib_bin_ref(const float *x, size_t n, const calib_bin_params *p, uint32_t
         if (p->skip_zeros && a == 0.0f) {
             pos = p->nbins;
         } else if (a <= p->edge) {
-            pos = (size_t)(uint32_t)((a * p->nbins_f) / p->edge);
-            if (pos >= p->nbins) pos = p->nbins - 1;
+            /* t >= nbins (inf when a * nbins overflows) is the last bin. */
+            float t = (a * p->nbins_f) / p->edge;
+            pos = t < p->nbins_f ? (size_t)(uint32_t)t : p->nbins - 1;
         }
         sub[(i % CALIB_SUBHIST) * stride + pos]++;
     }

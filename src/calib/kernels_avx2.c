@@ -70,16 +70,20 @@ void calib_minmax_row_avx2(const float *x, size_t n, float *mn, float *mx, uint3
 static __m256i bin_index8(const float *x, const calib_bin_params *p) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     const __m256 nbf = _mm256_set1_ps(p->nbins_f), edge = _mm256_set1_ps(p->edge);
-    const __m256i last = _mm256_set1_epi32((int)(p->nbins - 1));
+    const __m256i nb = _mm256_set1_epi32((int)p->nbins);
     const __m256i over = _mm256_set1_epi32((int)CALIB_BIN_OVER(p->nbins));
     __m256 a = _mm256_and_ps(_mm256_loadu_ps(x), absmask);
-    __m256 ok = _mm256_cmp_ps(a, edge, _CMP_LE_OQ);
-    __m256 t = _mm256_div_ps(_mm256_mul_ps(_mm256_and_ps(a, ok), nbf), edge);
-    __m256i pos = _mm256_min_epu32(_mm256_cvttps_epi32(t), last);
-    pos = _mm256_blendv_epi8(over, pos, _mm256_castps_si256(ok));
+    /* In-range lanes give t in [0, nbins]; the others are forced to all
+     * ones, so one unsigned min lands them on the OVER slot, and then
+     * nbins folds into the last bin. */
+    __m256i out = _mm256_castps_si256(_mm256_cmp_ps(a, edge, _CMP_NLE_UQ));
+    /* min: a * nbins overflows to inf for huge in-range values (last bin). */
+    __m256 t = _mm256_min_ps(_mm256_div_ps(_mm256_mul_ps(a, nbf), edge), nbf);
+    __m256i pos = _mm256_min_epu32(_mm256_or_si256(_mm256_cvttps_epi32(t), out), over);
+    pos = _mm256_add_epi32(pos, _mm256_cmpeq_epi32(pos, nb));
     if (p->skip_zeros) {
         __m256 z = _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_EQ_OQ);
-        pos = _mm256_blendv_epi8(pos, _mm256_set1_epi32((int)p->nbins), _mm256_castps_si256(z));
+        pos = _mm256_blendv_epi8(pos, nb, _mm256_castps_si256(z));
     }
     return pos;
 }

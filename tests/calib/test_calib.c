@@ -659,6 +659,7 @@ static void test_scorer_kernels(void **state) {
     nnq_calib_free(h);
 }
 
+#if !defined(NNQ_REFERENCE_ONLY)
 /* Sum of the CALIB_SUBHIST sub-histograms of a binning kernel's output. */
 static void bin_with(void (*bin)(const float *, size_t, const calib_bin_params *, uint32_t *),
                      const float *x, size_t n, const calib_bin_params *p, uint64_t *out) {
@@ -670,6 +671,7 @@ static void bin_with(void (*bin)(const float *, size_t, const calib_bin_params *
         for (size_t k = 0; k < slots; k++) out[k] += sub[s * slots + k];
     free(sub);
 }
+#endif
 
 /* The AVX2 binning and row min/max kernels against the scalar references
  * on odd sizes (vector tails, the binning ring's drain) with edge values:
@@ -687,18 +689,22 @@ static void test_collect_kernels(void **state) {
     const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 0.25f, 1.5f, NAN, INFINITY,
                              -INFINITY, 3e38f, 1e-40f};
     for (size_t si = 0; si < NNQ_ARRAY_LEN(sizes); si++)
-        for (int variant = 0; variant < 4; variant++) {
+        for (int variant = 0; variant < 5; variant++) {
             const size_t n = sizes[si];
             float *x = malloc((n + 1) * sizeof *x);
             for (size_t i = 0; i < n; i++)
                 x[i] = i % 5 == 0 ? special[nnq_rng_bounded(&rng, NNQ_ARRAY_LEN(special))]
                                   : nnq_rng_normal(&rng) * 0.5f;
             const uint32_t nbins = variant < 2 ? 2048 : 3 + (uint32_t)si;
-            calib_bin_params p = {(float)nbins, variant % 2 ? 1.0f : 1.5f, nbins, variant % 2 == 1};
+            /* variant 4: range up to FLT_MAX, where |x| * nbins overflows */
+            const float edge = variant == 4 ? 3.4028235e38f : variant % 2 ? 1.0f : 1.5f;
+            calib_bin_params p = {(float)nbins, edge, nbins, variant % 2 == 1};
             const size_t slots = CALIB_BIN_SLOTS(nbins);
             uint64_t *ref = malloc(slots * sizeof *ref), *got = malloc(slots * sizeof *got);
             bin_with(calib_bin_ref, x, n, &p, ref);
             bin_with(calib_bin_avx2, x, n, &p, got);
+            if (variant == 4 && n > 5) /* the 3e38 values sit in the last bin */
+                assert_true(ref[nbins - 1] >= (uint64_t)(x[0] == 3e38f) + (x[5] == 3e38f));
             for (size_t k = 0; k < slots; k++)
                 if (ref[k] != got[k])
                     fail_msg("seed %llu n %zu variant %d: slot %zu avx2 %llu, scalar %llu",
@@ -749,7 +755,8 @@ static void test_per_axis_rows(void **state) {
         const int64_t d[] = {(int64_t)outer, (int64_t)ch, (int64_t)inner};
         float mn[3][41], mx[3][41];
         for (size_t t = 0; t < 3; t++) {
-            nnq_calib *c = make((nnq_calib_config){.kind = NNQ_CALIB_KIND_MINMAX, .per_axis = true, .axis = 1});
+            nnq_calib *c = make(
+                (nnq_calib_config){.kind = NNQ_CALIB_KIND_MINMAX, .per_axis = true, .axis = 1});
             collect(c, x, 3, d, pools[t]);
             NNQ_ASSERT_OK(nnq_calib_get_range(c, mn[t], mx[t], ch));
             nnq_calib_free(c);
@@ -809,6 +816,12 @@ static void test_percentile_total(void **state) {
             ASSERT_BITS(got, states[s]->hist[0].edges[ref]);
         }
     }
+    /* A file whose counts overflow the 64-bit total is rejected. */
+    a->hist[0].counts[0] = UINT64_MAX;
+    NNQ_ASSERT_OK(nnq_calib_save(a, path));
+    nnq_calib *bad = NULL;
+    NNQ_ASSERT_FAILS(nnq_calib_load(path, &bad), NNQ_STATUS_INVALID_FORMAT, "sum past 2^64");
+    assert_null(bad);
     nnq_calib_free(l), nnq_calib_free(a), nnq_calib_free(b);
     nnq_test_rmdir(dir);
     free(x);
