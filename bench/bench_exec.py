@@ -42,8 +42,11 @@ def ort_time(model, x, threads, reps):
 
 
 def nnq_time(binary, model, inp, threads, reps):
+    # nnq pins OpenBLAS to one thread, but OpenBLAS starts (and spins) its
+    # own threads at load, which would add ~100 ms of CPU to every process.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     out = subprocess.run([binary, model, inp, str(threads), str(reps)], check=True,
-                         capture_output=True, text=True).stdout.split()
+                         capture_output=True, text=True, env=env).stdout.split()
     kv = dict(zip(out[1::2], out[2::2]))
     return (float(kv["median_ms"]), float(kv["cpu_ms"]), int(kv["arena_kib"]),
             int(kv["activations_kib"]))

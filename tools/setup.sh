@@ -13,9 +13,13 @@ libopenblas-dev liblapacke-dev
 libyaml-dev libjson-c-dev zlib1g-dev
 libcmocka-dev
 dataset-fashion-mnist libonnx-testdata"
+# Test-only: Debian's python3 with onnx runs onnx.checker on nnq's output.
+TEST_PKGS="python3-onnx"
 
+all="$PKGS"
+if [ "${1:-}" != "--no-py" ]; then all="$PKGS $TEST_PKGS"; fi
 missing=""
-for p in $PKGS; do
+for p in $all; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
     fi
@@ -33,9 +37,10 @@ if [ -n "$missing" ]; then
 fi
 
 if [ "${1:-}" != "--no-py" ]; then
-    # Test-only tools (ONNX Runtime cross-checks), from PyPI for the default python3.
-    if ! python3 -c "import onnxruntime, numpy" >/dev/null 2>&1; then
-        echo "setup: installing onnxruntime and numpy from PyPI" >&2
-        python3 -m pip install -q onnxruntime numpy >/dev/null
+    # Test-only tools from PyPI for the default python3: ONNX Runtime runs
+    # nnq's output models; onnx (a newer one than Debian's) checks opset 21.
+    if ! python3 -c "import onnxruntime, numpy, onnx" >/dev/null 2>&1; then
+        echo "setup: installing onnxruntime, numpy and onnx from PyPI" >&2
+        python3 -m pip install -q onnxruntime numpy onnx >/dev/null
     fi
 fi

@@ -166,7 +166,7 @@ static void summarize(const char *name, const nnq_tensor *t) {
            nnq_shape_str(t->ndim, t->dims, shape, sizeof shape));
     if (t->dtype == NNQ_DTYPE_FLOAT32 && t->numel) {
         const float *p = t->data;
-        double lo = INFINITY, hi = -INFINITY, sum = 0;
+        double lo = HUGE_VAL, hi = -HUGE_VAL, sum = 0;
         for (size_t i = 0; i < t->numel; i++) {
             double v = (double)p[i];
             lo = v < lo ? v : lo;

@@ -436,9 +436,9 @@ static double percentile_of(float *a, size_t n, double p) {
     double pos = p / 100.0 * (double)(n - 1);
     size_t k = (size_t)floor(pos);
     double g = pos - (double)k;
-    double lo = select_kth(a, n, k);
+    double lo = (double)select_kth(a, n, k);
     if (k + 1 >= n) return lo;
-    double hi = select_kth(a, n, k + 1);
+    double hi = (double)select_kth(a, n, k + 1);
     return g >= 0.5 ? hi - (hi - lo) * (1.0 - g) : lo + (hi - lo) * g;
 }
 
@@ -492,7 +492,7 @@ static void chan_one(void *ctx, size_t ch, size_t count) {
             int best = grid - 1;
             for (int k = 0; k < grid; k++)
                 if (err[k] < err[best]) best = k;
-            t->res[c] = cand[best];
+            t->res[c] = (double)cand[best];
         }
         }
     }

@@ -332,7 +332,7 @@ static nnq_status hist_entropy(const calib_hist *h, int nq, int stride, int star
         pn[j + 1] = pn[j] + (b != 0.0);
     }
     const double total = ps[n];
-    double best = INFINITY;
+    double best = HUGE_VAL;
     size_t best_i = 0;
     bool have = false, nan_seen = false;
     for (size_t i = (size_t)start_bin; i <= n; i += (size_t)stride) {
@@ -341,9 +341,9 @@ static nnq_status hist_entropy(const calib_hist *h, int nq, int stride, int star
         const double last = ps[i] - ps[i - 1];
         double kl;
         if (total == 0.0 || d_total == 0.0) {
-            kl = NAN;
+            kl = (double)NAN;
         } else if (last == 0.0 && outl > 0.0) {
-            kl = INFINITY;
+            kl = HUGE_VAL;
         } else {
             double rlogd = 0.0, d_last = 0.0;
             for (size_t g = 0; g < (size_t)nq; g++) {
@@ -406,7 +406,7 @@ static nnq_status hist_mse(const calib_hist *h, const nnq_calib_config *cfg, int
     for (; m % 8; m++) cen[m] = cnt[m] = 0.0f; /* zero terms */
     const calib_kernels *kern = calib_kernels_get();
     const float bound = calib_bound(cfg), lo = cfg->is_unsigned ? 0.0f : -bound;
-    double best = INFINITY;
+    double best = HUGE_VAL;
     size_t best_i = (size_t)start_bin;
     for (size_t i = (size_t)start_bin; i < nc; i += (size_t)stride) {
         double err = kern->mse_err(cen, cnt, m, all[i], bound, lo);

@@ -367,7 +367,7 @@ void nnq_km1d_seed(const nnq_km1d *s, size_t k, nnq_rng *rng, float *c) {
             total += phi[j];
         }
         float best = 0.0f;
-        double best_pot = INFINITY;
+        double best_pot = HUGE_VAL;
         for (size_t t = 0; t < trials; t++) {
             float v = draw_candidate(s, c, m, start, phi, total, rng);
             double pot = potential_with(s, c, m, start, phi, total, v);

@@ -31,14 +31,15 @@ size_t nnq_dtype_esize(nnq_dtype t) {
 
 double nnq_elem_load_f64(nnq_dtype t, const void *p, size_t i) {
     switch (t) {
-    case NNQ_DTYPE_FLOAT32: return ((const float *)p)[i];
+    case NNQ_DTYPE_FLOAT32: return (double)((const float *)p)[i];
     case NNQ_DTYPE_FLOAT64: return ((const double *)p)[i];
-    case NNQ_DTYPE_FLOAT16: return nnq_fp16_to_float(((const uint16_t *)p)[i]);
-    case NNQ_DTYPE_BFLOAT16: return nnq_bf16_to_float(((const uint16_t *)p)[i]);
+    case NNQ_DTYPE_FLOAT16: return (double)nnq_fp16_to_float(((const uint16_t *)p)[i]);
+    case NNQ_DTYPE_BFLOAT16: return (double)nnq_bf16_to_float(((const uint16_t *)p)[i]);
     case NNQ_DTYPE_FLOAT8E4M3FN: case NNQ_DTYPE_FLOAT8E4M3FNUZ: case NNQ_DTYPE_FLOAT8E5M2:
     case NNQ_DTYPE_FLOAT8E5M2FNUZ:
-        return nnq_fp8_to_float(t, ((const uint8_t *)p)[i]);
+        return (double)nnq_fp8_to_float(t, ((const uint8_t *)p)[i]);
     case NNQ_DTYPE_UINT64: return (double)((const uint64_t *)p)[i];
+    case NNQ_DTYPE_INT4: case NNQ_DTYPE_UINT4: return (double)(int64_t)nnq_elem_load_bits(t, p, i);
     default: break;
     }
     int64_t v;
@@ -62,6 +63,11 @@ uint64_t nnq_elem_load_bits(nnq_dtype t, const void *p, size_t i) {
     case NNQ_DTYPE_UINT16: return ((const uint16_t *)p)[i];
     case NNQ_DTYPE_INT32: return (uint64_t)(int64_t)((const int32_t *)p)[i];
     case NNQ_DTYPE_UINT32: return ((const uint32_t *)p)[i];
+    case NNQ_DTYPE_INT4: case NNQ_DTYPE_UINT4: {
+        /* Two per byte, element 2k in the low nibble (ONNX's packing). */
+        unsigned nib = (((const uint8_t *)p)[i / 2] >> (i % 2 * 4)) & 15u;
+        return t == NNQ_DTYPE_UINT4 ? nib : (uint64_t)(int64_t)((int)(nib ^ 8u) - 8);
+    }
     default: return ((const uint64_t *)p)[i];
     }
 }

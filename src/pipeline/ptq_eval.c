@@ -140,8 +140,8 @@ static nnq_status find_qs(const nnq_graph *g, eval_ctx *c) {
 }
 
 static double sqnr_db(double sig, double noise) {
-    if (noise == 0.0) return INFINITY;
-    if (sig == 0.0) return -INFINITY;
+    if (noise == 0.0) return HUGE_VAL;
+    if (sig == 0.0) return -HUGE_VAL;
     return 10.0 * log10(sig / noise);
 }
 

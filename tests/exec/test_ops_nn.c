@@ -209,7 +209,14 @@ static void test_sgemm_paths(void **state) {
                                       {5, 5, 0},
                                       /* over 2^23 multiply-adds: several tiles */
                                       {300, 200, 150},
-                                      {70, 1000, 260}};
+                                      {70, 1000, 260},
+                                      /* every row tail 1..5 of the 6-row
+                                       * kernel, N past one 128-column block
+                                       * and K past two 256-deep blocks */
+                                      {7, 129, 513},
+                                      {11, 145, 256},
+                                      {6, 16, 257},
+                                      {4, 131, 3}};
     nnq_pool *pools[3];
     size_t threads[3] = {1, 2, 7};
     for (int p = 0; p < 3; p++)
@@ -628,6 +635,52 @@ static void test_maxpool_hand(void **state) {
     nnq_tensor_free(y);
     nnq_tensor_free(x);
     free(v);
+}
+
+static uint32_t f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static float f32_of(uint32_t u) {
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* MaxPool 2x2 stride 2 without indices takes a dedicated path: hand values
+ * for the tie, NaN and -inf rules, and the same bytes as the general path
+ * (taken when indices are requested) on an odd-sized random plane. */
+static void test_maxpool_2x2(void **state) {
+    (void)state;
+    static const int64_t k2[2] = {2, 2};
+    float v[50];
+    for (int i = 0; i < 25; i++)
+        v[i] = 100.0f; /* row 4 and column 4 fall outside every window */
+    float *r = randn(25, 1);
+    memcpy(v + 25, r, sizeof *r * 25);
+    free(r);
+    /* window (0,0): -0 then +0, the first of equals wins -> -0 */
+    v[0] = -0.0f, v[1] = 0.0f, v[5] = -1.0f, v[6] = -2.0f;
+    /* window (0,1): the first NaN wins, payload kept */
+    v[2] = 1.0f, v[3] = f32_of(0x7FC00001u), v[7] = f32_of(0x7FC00002u), v[8] = 5.0f;
+    v[10] = 3.0f, v[11] = 4.0f, v[15] = 9.0f, v[16] = 2.0f;
+    v[12] = v[13] = v[17] = v[18] = -INFINITY;
+    nnq_tensor *x = tg_tensor(4, (int64_t[]){1, 2, 5, 5}, v), *idx;
+    nnq_tensor *fast = pool_run("MaxPool", x, k2, k2, NULL, NULL, 0, 0, NULL, 0);
+    nnq_tensor *slow = pool_run("MaxPool", x, k2, k2, NULL, NULL, 0, 0, &idx, 0);
+    const float *y = fast->data;
+    assert_int_equal(fast->numel, 8);
+    assert_int_equal(f32_bits(y[0]), 0x80000000u);
+    assert_int_equal(f32_bits(y[1]), 0x7FC00001u);
+    assert_true(y[2] == 9.0f);
+    assert_true(y[3] == -INFINITY);
+    assert_memory_equal(fast->data, slow->data, 8 * sizeof(float));
+    nnq_tensor_free(fast);
+    nnq_tensor_free(slow);
+    nnq_tensor_free(idx);
+    nnq_tensor_free(x);
 }
 
 static void test_avgpool_hand(void **state) {
@@ -1305,6 +1358,7 @@ int main(void) {
         cmocka_unit_test(test_conv_transpose_doc_example),
         cmocka_unit_test(test_conv_transpose_vs_scatter),
         cmocka_unit_test(test_maxpool_hand),
+        cmocka_unit_test(test_maxpool_2x2),
         cmocka_unit_test(test_avgpool_hand),
         cmocka_unit_test(test_global_pools),
         cmocka_unit_test(test_softmax),

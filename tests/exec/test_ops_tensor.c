@@ -536,6 +536,49 @@ static void test_cast(void **state) {
     nnq_tensor_free(x);
 }
 
+/* int4 / uint4 inputs: packed two per byte, element 2k in the low nibble
+ * (ONNX IR "int4").  Bytes 0x81, 0xF7, 0x0 (odd length: the last high
+ * nibble is padding) hold nibbles 1, 8, 7, 15, 0: as int4 1, -8, 7, -1, 0
+ * (two's complement), as uint4 1, 8, 7, 15, 0. */
+static void test_cast_int4(void **state) {
+    (void)state;
+    tnode t;
+    nnq_tensor *out = NULL;
+    static const struct {
+        nnq_dtype from, to;
+        int64_t want[5];
+    } cases[] = {
+        {NNQ_DTYPE_INT4, NNQ_DTYPE_FLOAT32, {1, -8, 7, -1, 0}},
+        {NNQ_DTYPE_INT4, NNQ_DTYPE_INT32, {1, -8, 7, -1, 0}},
+        {NNQ_DTYPE_UINT4, NNQ_DTYPE_FLOAT32, {1, 8, 7, 15, 0}},
+        {NNQ_DTYPE_UINT4, NNQ_DTYPE_INT64, {1, 8, 7, 15, 0}},
+    };
+    for (size_t c = 0; c < NNQ_ARRAY_LEN(cases); c++) {
+        nnq_tensor *x = TT1(cases[c].from, 5, U8(0x81, 0xF7, 0x00));
+        tn_init(&t, "Cast", 1, 1);
+        tn_int(&t, "to", cases[c].to);
+        NNQ_ASSERT_OK(run_node(&t, 21, NULL, &x, 1, &out, 1));
+        assert_int_equal(out->numel, 5);
+        for (size_t i = 0; i < 5; i++) {
+            if (cases[c].to == NNQ_DTYPE_FLOAT32)
+                assert_true(((const float *)out->data)[i] == (float)cases[c].want[i]);
+            else if (cases[c].to == NNQ_DTYPE_INT32)
+                assert_int_equal(((const int32_t *)out->data)[i], cases[c].want[i]);
+            else
+                assert_int_equal(((const int64_t *)out->data)[i], cases[c].want[i]);
+        }
+        nnq_tensor_free(out);
+        nnq_tensor_free(x);
+    }
+    /* int4 is an input type only */
+    nnq_tensor *x = TT1(NNQ_DTYPE_INT8, 1, U8(1));
+    tn_init(&t, "Cast", 1, 1);
+    tn_int(&t, "to", NNQ_DTYPE_INT4);
+    NNQ_ASSERT_FAILS(run_node(&t, 21, NULL, &x, 1, &out, 1), NNQ_STATUS_UNSUPPORTED,
+                     "cannot cast to type 22 (int4)");
+    nnq_tensor_free(x);
+}
+
 /* Transpose / Slice / Expand through a pool give the same bytes. */
 static void test_threads(void **state) {
     (void)state;
@@ -573,6 +616,7 @@ int main(void) {
         cmocka_unit_test(test_pad),
         cmocka_unit_test(test_resize),
         cmocka_unit_test(test_cast),
+        cmocka_unit_test(test_cast_int4),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

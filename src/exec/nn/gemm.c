@@ -30,8 +30,11 @@ void nnq_sgemm_ref(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha, 
         }
 }
 
+typedef enum { GEMM_REF, GEMM_BLAS, GEMM_AVX2 } gemm_path;
+
 typedef struct gemm_job {
-    bool ta, tb, ref;
+    bool ta, tb;
+    gemm_path path;
     size_t K, lda, ldb, ldc;
     float alpha, beta;
     const float *A, *B;
@@ -43,11 +46,18 @@ static void gemm_tile(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
     const float *a = g->A + (g->ta ? i : i * g->lda);
     const float *b = g->B + (g->tb ? j * g->ldb : j);
     float *c = g->C + i * g->ldc + j;
-    if (g->ref) {
+    if (g->path == GEMM_REF) {
         nnq_sgemm_ref(g->ta, g->tb, ni, nj, g->K, g->alpha, a, g->lda, b, g->ldb, g->beta, c,
                       g->ldc);
         return;
     }
+#if !defined(NNQ_REFERENCE_ONLY)
+    if (g->path == GEMM_AVX2) {
+        nnq_sgemm_avx2(g->ta, g->tb, ni, nj, g->K, g->alpha, a, g->lda, b, g->ldb, g->beta, c,
+                       g->ldc);
+        return;
+    }
+#endif
     cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans, g->tb ? CblasTrans : CblasNoTrans,
                 (int)ni, (int)nj, (int)g->K, g->alpha, a, (int)g->lda, b, (int)g->ldb, g->beta, c,
                 (int)g->ldc);
@@ -61,6 +71,16 @@ static void blas_single_thread(void) { openblas_set_num_threads(1); }
  * call; a larger one is cut along its longer output dim into at most
  * MAX_TILES panels of about that size (larger once the cap binds). */
 enum { TILE_LOG2 = 23, MAX_TILES = 16 };
+
+static gemm_path gemm_choose(void) {
+    uint32_t f = nnq_cpu_features();
+    if (f == 0) return GEMM_REF;
+#if !defined(NNQ_REFERENCE_ONLY)
+    uint32_t need = NNQ_CPU_AVX2 | NNQ_CPU_FMA;
+    if ((f & need) == need) return GEMM_AVX2;
+#endif
+    return GEMM_BLAS;
+}
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
@@ -76,8 +96,8 @@ void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N, size_t K, f
                 C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
         return;
     }
-    pthread_once(&once, blas_single_thread);
-    gemm_job g = {ta, tb, nnq_cpu_features() == 0, K, lda, ldb, ldc, alpha, beta, A, B, C};
+    gemm_job g = {ta, tb, gemm_choose(), K, lda, ldb, ldc, alpha, beta, A, B, C};
+    if (g.path == GEMM_BLAS) pthread_once(&once, blas_single_thread);
     /* The tiling depends only on M, N and K, never on the thread count. */
     double work = (double)M * (double)N * (double)K;
     size_t tiles = (size_t)(work / (double)(1 << TILE_LOG2));
@@ -88,7 +108,7 @@ void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N, size_t K, f
     if (tiles > MAX_TILES) tiles = MAX_TILES;
     size_t tm = M, tn = N;
     if (M >= N)
-        tm = round_up((M + tiles - 1) / tiles, 16);
+        tm = round_up((M + tiles - 1) / tiles, 24);
     else
         tn = round_up((N + tiles - 1) / tiles, 64);
     nnq_pool_parallelize_2d(pool, gemm_tile, &g, M, N, tm < M ? tm : M, tn < N ? tn : N);

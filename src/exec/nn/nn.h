@@ -21,6 +21,16 @@ NNQ_INTERNAL void nnq_sgemm_ref(bool ta, bool tb, size_t M, size_t N, size_t K, 
                                 const float *A, size_t lda, const float *B, size_t ldb, float beta,
                                 float *C, size_t ldc);
 
+/*
+ * The AVX2+FMA kernel behind nnq_sgemm (sgemm_avx2.c), serial; K > 0.
+ * Each C element is an FMA chain over k in fixed blocks of 256, so results
+ * do not depend on how M and N are tiled; they differ from nnq_sgemm_ref
+ * only by rounding.
+ */
+NNQ_INTERNAL void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,
+                                 const float *A, size_t lda, const float *B, size_t ldb,
+                                 float beta, float *C, size_t ldc);
+
 /* DTYPE_MISMATCH unless t is float32 (`what` names the input). */
 NNQ_INTERNAL nnq_status nn_need_float(const nnq_op_ctx *ctx, const nnq_tensor *t, const char *what);
 /* Copy a tensor's dtype and shape into an inferred output. */

@@ -129,6 +129,34 @@ static void tap_range(int64_t o, const nn_window *w, int d, int64_t begin, int64
     if (*lo > *hi) *lo = *hi;
 }
 
+/* best = the later tap v when it beats the earlier best: larger, or the
+ * first NaN (the tie-breaking and NaN rule of pool_window). */
+static inline float max_tap(float best, float v) {
+    return v > best || (isnan(v) && !isnan(best)) ? v : best;
+}
+
+/* MaxPool 2x2 stride 2 without padding, dilation or indices (the common
+ * downsampling layer): taps in pool_window's order, so the same results. */
+static bool pool_plane_2x2(const pool_job *j, size_t p) {
+    const nn_window *w = &j->w;
+    if (j->kind != POOL_MAX || j->idx || w->k[0] != 2 || w->k[1] != 2 || w->s[0] != 2 ||
+        w->s[1] != 2 || w->d[0] != 1 || w->d[1] != 1 || w->pb[0] || w->pb[1] ||
+        w->out[0] * 2 > w->in[0] || w->out[1] * 2 > w->in[1])
+        return false;
+    const float *xp = j->x + p * j->isp;
+    float *y = j->y + p * j->osp;
+    size_t W = (size_t)w->in[1], OW = (size_t)w->out[1];
+    for (size_t oh = 0; oh < (size_t)w->out[0]; oh++, y += OW) {
+        const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
+        for (size_t ow = 0; ow < OW; ow++) {
+            float best = max_tap(r0[2 * ow], r0[2 * ow + 1]);
+            best = max_tap(best, r1[2 * ow]);
+            y[ow] = max_tap(best, r1[2 * ow + 1]);
+        }
+    }
+    return true;
+}
+
 /* The 2-D case without the generic odometer: the same taps, in the same
  * order, so the same results. */
 static void pool_plane_2d(const pool_job *j, size_t p) {
@@ -181,7 +209,7 @@ static void pool_task(void *ctx, size_t start, size_t count) {
     const pool_job *j = ctx;
     if (j->w.nsp == 2) {
         for (size_t p = start; p < start + count; p++)
-            pool_plane_2d(j, p);
+            if (!pool_plane_2x2(j, p)) pool_plane_2d(j, p);
         return;
     }
     for (size_t p = start; p < start + count; p++) {

@@ -8,7 +8,8 @@
  * undefined, saturates to the destination's range (NaN -> 0) so no input
  * can reach C's undefined conversions.  float64 -> float16/bfloat16/float8
  * rounds to float32 first.  float8 destinations follow ONNX's `saturate`
- * attribute (opset 19, default 1) through nnq_fp8_from_float.
+ * attribute (opset 19, default 1) through nnq_fp8_from_float.  int4 / uint4
+ * (packed two per byte, low nibble first) are accepted as inputs only.
  */
 #include <math.h>
 #include <string.h>
@@ -55,7 +56,8 @@ nnq_status nnq_cast_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, si
     nnq_dtype to = NNQ_DTYPE_UNDEFINED;
     int64_t sat;
     NNQ_TRY(nnq_op_need(ctx, in, n_in, 0));
-    if (!cast_supported(in[0]->dtype))
+    nnq_dtype from = in[0]->dtype;
+    if (!cast_supported(from) && from != NNQ_DTYPE_INT4 && from != NNQ_DTYPE_UINT4)
         return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED, "cannot cast input '%s' of type %s",
                             nnq_op_input_name(ctx, 0), nnq_dtype_name(in[0]->dtype));
     NNQ_TRY(cast_to(ctx, &to));

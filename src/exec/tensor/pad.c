@@ -32,7 +32,7 @@ static nnq_status pad_value_from_float(const nnq_op_ctx *ctx, nnq_dtype t, float
     switch (t) {
     case NNQ_DTYPE_FLOAT32: memcpy(out, &v, 4); return NNQ_STATUS_OK;
     case NNQ_DTYPE_FLOAT64: {
-        double d = v;
+        double d = (double)v;
         memcpy(out, &d, 8);
         return NNQ_STATUS_OK;
     }

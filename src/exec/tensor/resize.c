@@ -84,7 +84,7 @@ static nnq_status const_floats(const nnq_op_ctx *ctx, const nnq_tensor *t, size_
     if (t->numel > cap)
         return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH, "input %zu '%s' has %zu values, "
                             "more than %zu", idx, nnq_op_input_name(ctx, idx), t->numel, cap);
-    for (size_t i = 0; i < t->numel; i++) out[i] = ((const float *)t->data)[i];
+    for (size_t i = 0; i < t->numel; i++) out[i] = (double)((const float *)t->data)[i];
     *n = t->numel;
     return NNQ_STATUS_OK;
 }
