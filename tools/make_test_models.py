@@ -159,9 +159,66 @@ def external(name, location, offset=None, length=None, data=None, data_file=None
             f.write(data)
 
 
+def residual_add():
+    # Conv -> Relu -> Conv, Add with the skip (the model input), for
+    # `--quantize-add` and the weight sites of `nnq eval` (tests/pipeline/test_ptq.c).
+    # conv1.w[o].flat[j]: j = 0: 127/128 (the channel's amax, so the int8
+    # scale is exactly 1/128); j = 1: 3/256 (1.5 steps: rounds to 2);
+    # else (((j + o) % 5) - 2) / 16.  conv1.b = [1/16, -1/16].
+    w1 = np.zeros((2, 18), dtype=np.float32)
+    for o in range(2):
+        w1[o] = [127 / 128, 3 / 256] + [(((j + o) % 5) - 2) / 16 for j in range(2, 18)]
+    w1 = w1.reshape(2, 2, 3, 3)
+    b1 = np.array([1 / 16, -1 / 16], dtype=np.float32)
+    # conv2.w[i] = ((i % 7) - 3) / 8, i the flat index; no bias.
+    w2 = (((np.arange(36) % 7) - 3) / 8).astype(np.float32).reshape(2, 2, 3, 3)
+    inits = [numpy_helper.from_array(a, n) for a, n in
+             [(w1, "conv1.w"), (b1, "conv1.b"), (w2, "conv2.w")]]
+    pads = [1, 1, 1, 1]
+    nodes = [
+        helper.make_node("Conv", ["input", "conv1.w", "conv1.b"], ["c1"], name="conv1", pads=pads),
+        helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+        helper.make_node("Conv", ["r1", "conv2.w"], ["c2"], name="conv2", pads=pads),
+        helper.make_node("Add", ["c2", "input"], ["sum"], name="add"),
+        helper.make_node("GlobalAveragePool", ["sum"], ["pooled"], name="gap"),
+        helper.make_node("Flatten", ["pooled"], ["logits"], name="flat"),
+    ]
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 2, 4, 4])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 2])
+    graph = helper.make_graph(nodes, "residual_add", [x], [y], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    save(model, "residual_add.onnx")
+
+
+def attention_matmul():
+    # Attention scores: q = x Wq, k = x Wk, scores = q kᵀ (a MatMul of two
+    # activations), flattened to [N, 16].  wq[r, c] = (r - c) / 4,
+    # wk[r, c] = (r + c - 2) / 4.
+    r, c = np.meshgrid(np.arange(3), np.arange(3), indexing="ij")
+    wq = ((r - c) / 4).astype(np.float32)
+    wk = ((r + c - 2) / 4).astype(np.float32)
+    inits = [numpy_helper.from_array(wq, "wq"), numpy_helper.from_array(wk, "wk")]
+    nodes = [
+        helper.make_node("MatMul", ["input", "wq"], ["q"], name="q_proj"),
+        helper.make_node("MatMul", ["input", "wk"], ["k"], name="k_proj"),
+        helper.make_node("Transpose", ["k"], ["kt"], name="kt", perm=[0, 2, 1]),
+        helper.make_node("MatMul", ["q", "kt"], ["scores"], name="scores"),
+        helper.make_node("Flatten", ["scores"], ["logits"], name="flat"),
+    ]
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 4, 3])
+    y = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 16])
+    graph = helper.make_graph(nodes, "attention_matmul", [x], [y], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    save(model, "attention_matmul.onnx")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     tiny_cnn()
+    residual_add()
+    attention_matmul()
     typed_fields()
     attrs()
     w = np.arange(6, dtype=np.float32).tobytes()

@@ -184,7 +184,9 @@ struct nnq_dataset;
  * the weight of every Conv, ConvTranspose, Gemm and MatMul
  * ("<node>.input_quantizer", "<node>.weight_quantizer"), their output when
  * a config enables "<node>.output_quantizer", and optionally the inputs of
- * pooling nodes and one input of residual Adds.
+ * pooling nodes and one input of residual Adds.  A MatMul of two
+ * activations gets "<node>.input1_quantizer" on input 1 instead of a weight
+ * site, configured as the node's input_quantizer.
  */
 typedef struct nnq_ptq nnq_ptq;
 
@@ -305,13 +307,27 @@ typedef struct nnq_eval_options {
     void *progress_ctx;
 } nnq_eval_options;
 
-/* Quantization error at one activation QuantizeLinear of the quantized
- * model, measured on the values flowing into it. */
+/* What an evaluated site quantizes. */
+typedef enum nnq_eval_site_kind {
+    NNQ_EVAL_SITE_ACTIVATION = 0, /* a QuantizeLinear on a run-time value */
+    NNQ_EVAL_SITE_WEIGHT = 1,     /* a stored quantized weight behind a DequantizeLinear */
+} nnq_eval_site_kind;
+
+/* Quantization error at one site of the quantized model.  Activations:
+ * measured on the values flowing into its QuantizeLinear.  Weights: the
+ * dequantized stored weight of a Conv / ConvTranspose / Gemm / MatMul
+ * against the float model's weight of the node of the same name, after the
+ * BatchNormalization folding the quantizer applied (docs/quantize.md,
+ * "Evaluation"). */
 typedef struct nnq_eval_site {
     char *name;           /* site name ("<node>.input_quantizer") or Q node name */
-    double sqnr_db;       /* 10 log10(sum x^2 / sum (x - dq(q(x)))^2); INFINITY if exact */
+    double sqnr_db;       /* 10 log10(sum x^2 / sum (x - dq(q(x)))^2); INFINITY if exact,
+                           * NAN when !matched */
     double clip_fraction; /* elements beyond the quantized type's range */
     uint64_t count;       /* elements seen */
+    nnq_eval_site_kind kind;
+    bool matched;         /* weights: the float model has this node and an equal-shaped
+                           * float32 weight; false: listed as "unmatched", no figures */
 } nnq_eval_site;
 
 typedef struct nnq_eval_report {
@@ -321,7 +337,7 @@ typedef struct nnq_eval_report {
     double quant_top1;
     double agreement;      /* top-1 of quantized == top-1 of float */
     double output_sqnr_db; /* first output, quantized vs float */
-    nnq_eval_site *sites;  /* sorted worst (lowest SQNR) first */
+    nnq_eval_site *sites;  /* sorted worst (lowest SQNR) first, unmatched weights last */
     size_t n_sites;
 } nnq_eval_report;
 

@@ -8,8 +8,11 @@ static void eval_help(FILE *out) {
           "\n"
           "Run both models on the data and print: top-1 accuracy of each (with --labels),\n"
           "top-1 agreement, the SQNR of the first output, and the quantization error\n"
-          "(SQNR, clipped fraction) at every activation QuantizeLinear of QUANTIZED,\n"
-          "worst first.  The first output must be [batch, classes].\n"
+          "(SQNR, clipped fraction) at every activation QuantizeLinear and every stored\n"
+          "quantized weight of QUANTIZED, worst first.  Weights are compared with FLOAT's\n"
+          "weight of the node of the same name, BatchNormalization folded as `nnq quantize`\n"
+          "folds it; a weight without one is listed as unmatched.  The first output must\n"
+          "be [batch, classes].\n"
           "\n"
           "Options:\n",
           out);

@@ -19,6 +19,7 @@ typedef struct ptq_range {
 
 typedef struct ptq_site {
     char *name;
+    char *cfg_name;     /* name the config resolves it under; NULL: name */
     char *node_name;
     char *op_type;
     char *tensor;       /* activation value or weight initializer */
@@ -77,6 +78,9 @@ NNQ_INTERNAL void ptq_qparams_clear(ptq_qparams *q);
 /* A calibrator config for an activation site. */
 NNQ_INTERNAL nnq_status ptq_calib_config(const ptq_site *s, nnq_calib_config *c,
                                          nnq_calib_amax_options *amax_opt);
+static inline const char *ptq_site_cfg_name(const ptq_site *s) {
+    return s->cfg_name ? s->cfg_name : s->name;
+}
 /* Does an affine (mode: linear) site need min / max statistics. */
 static inline bool ptq_site_affine(const ptq_site *s) {
     return s->attrs.format == NNQ_SITE_FORMAT_INT && !s->attrs.symmetric;
@@ -91,6 +95,20 @@ NNQ_INTERNAL nnq_status ptq_match_inputs(const nnq_exec *exec, const struct nnq_
 NNQ_INTERNAL nnq_status ptq_check_batch(const nnq_exec *exec, const struct nnq_dataset *ds,
                                         const size_t *map, nnq_tensor *views,
                                         const nnq_tensor **inputs);
+/* Evaluation helpers shared by activation and weight sites (ptq_eval.c). */
+NNQ_INTERNAL const nnq_tensor *ptq_init_of(const nnq_graph *g, const char *name);
+NNQ_INTERNAL int64_t ptq_attr_int(const nnq_node *n, const char *name, int64_t dflt);
+/* Range of an integer QDQ type (uint8 for anything else). */
+NNQ_INTERNAL void ptq_int_range(nnq_dtype t, float *lo, float *hi);
+NNQ_INTERNAL bool ptq_is_fp8(nnq_dtype t);
+/* 10 log10(sig / noise): +inf when exact, -inf when sig is 0 but noise not. */
+NNQ_INTERNAL double ptq_sqnr_db(double sig, double noise);
+/* Stored quantized weights of a QDQ model (ptq_eval_weights.c): their
+ * number, and one report site each appended to r->sites (room for
+ * ptq_eval_weight_count more). */
+NNQ_INTERNAL size_t ptq_eval_weight_count(const nnq_graph *gq);
+NNQ_INTERNAL nnq_status ptq_eval_weights(const nnq_graph *gf, const nnq_graph *gq,
+                                         nnq_eval_report *r);
 /* Deep copy of a graph (serialize and load back). */
 NNQ_INTERNAL nnq_status ptq_graph_copy(const nnq_graph *g, nnq_graph **out);
 

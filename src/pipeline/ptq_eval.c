@@ -2,7 +2,8 @@
  * ptq_eval.c - float vs quantized on the same data: top-1 accuracy and
  * agreement, output SQNR, and the quantization error at every activation
  * QuantizeLinear of the quantized model, recomputed from the values flowing
- * into it with ONNX semantics (x / y_scale, round half to even, saturate).
+ * into it with ONNX semantics (x / y_scale, round half to even, saturate),
+ * and at every stored weight (ptq_eval_weights.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,20 +27,20 @@ typedef struct eval_ctx {
     nnq_name_map *by_value;
 } eval_ctx;
 
-static const nnq_tensor *init_of(const nnq_graph *g, const char *name) {
+const nnq_tensor *ptq_init_of(const nnq_graph *g, const char *name) {
     for (size_t i = 0; i < g->n_inits; i++)
         if (!strcmp(g->inits[i].name, name)) return g->inits[i].tensor;
     return NULL;
 }
 
-static int64_t attr_int(const nnq_node *n, const char *name, int64_t dflt) {
+int64_t ptq_attr_int(const nnq_node *n, const char *name, int64_t dflt) {
     for (size_t i = 0; i < n->n_attrs; i++)
         if (!strcmp(n->attrs[i].name, name) && n->attrs[i].type == NNQ_ATTR_INT)
             return n->attrs[i].i;
     return dflt;
 }
 
-static void int_range(nnq_dtype t, float *lo, float *hi) {
+void ptq_int_range(nnq_dtype t, float *lo, float *hi) {
     switch (t) {
     case NNQ_DTYPE_INT8: *lo = -128.0f, *hi = 127.0f; break;
     case NNQ_DTYPE_INT16: *lo = -32768.0f, *hi = 32767.0f; break;
@@ -61,7 +62,7 @@ static float zp_value(const eval_q *q, size_t i) {
     }
 }
 
-static bool is_fp8(nnq_dtype t) {
+bool ptq_is_fp8(nnq_dtype t) {
     return t == NNQ_DTYPE_FLOAT8E4M3FN || t == NNQ_DTYPE_FLOAT8E5M2 ||
            t == NNQ_DTYPE_FLOAT8E4M3FNUZ || t == NNQ_DTYPE_FLOAT8E5M2FNUZ;
 }
@@ -77,13 +78,13 @@ static void accumulate(eval_q *q, const nnq_tensor *x) {
     const float *v = x->data;
     const float *sc = q->scale->data;
     float lo, hi;
-    int_range(q->qtype, &lo, &hi);
+    ptq_int_range(q->qtype, &lo, &hi);
     float fmax = q->qtype == NNQ_DTYPE_FLOAT8E5M2 ? 57344.0f : 448.0f;
     for (size_t i = 0; i < x->numel; i++) {
         size_t c = ns > 1 ? (i / inner) % dim : 0;
         float s = sc[c], z = zp_value(q, c), xi = v[i], dq;
         if (!isfinite(xi)) continue;
-        if (is_fp8(q->qtype)) {
+        if (ptq_is_fp8(q->qtype)) {
             float r = xi / s;
             q->clipped += fabsf(r) > fmax;
             dq = nnq_fp8_to_float(q->qtype, nnq_fp8_from_float(q->qtype, r, true)) * s;
@@ -116,16 +117,16 @@ static nnq_status find_qs(const nnq_graph *g, eval_ctx *c) {
     for (size_t i = 0; i < g->n_nodes; i++) {
         const nnq_node *n = &g->nodes[i];
         if (strcmp(n->op_type, "QuantizeLinear") != 0 || n->n_inputs < 2) continue;
-        if (init_of(g, n->inputs[0])) continue; /* a float weight quantized at run time */
-        const nnq_tensor *scale = init_of(g, n->inputs[1]);
+        if (ptq_init_of(g, n->inputs[0])) continue; /* a float weight quantized at run time */
+        const nnq_tensor *scale = ptq_init_of(g, n->inputs[1]);
         if (!scale || scale->dtype != NNQ_DTYPE_FLOAT32) continue;
         eval_q *q = &c->qs[c->n_qs];
         q->value = n->inputs[0];
         q->scale = scale;
-        q->zp = n->n_inputs > 2 && n->inputs[2][0] ? init_of(g, n->inputs[2]) : NULL;
-        q->qtype = q->zp ? q->zp->dtype : (nnq_dtype)attr_int(n, "output_dtype", NNQ_DTYPE_UINT8);
+        q->zp = n->n_inputs > 2 && n->inputs[2][0] ? ptq_init_of(g, n->inputs[2]) : NULL;
+        q->qtype = q->zp ? q->zp->dtype : (nnq_dtype)ptq_attr_int(n, "output_dtype", NNQ_DTYPE_UINT8);
         if (q->qtype == NNQ_DTYPE_UNDEFINED) q->qtype = NNQ_DTYPE_UINT8;
-        q->axis = attr_int(n, "axis", 1);
+        q->axis = ptq_attr_int(n, "axis", 1);
         q->next_same = SIZE_MAX;
         bool existed = false;
         size_t first;
@@ -139,7 +140,7 @@ static nnq_status find_qs(const nnq_graph *g, eval_ctx *c) {
     return NNQ_STATUS_OK;
 }
 
-static double sqnr_db(double sig, double noise) {
+double ptq_sqnr_db(double sig, double noise) {
     if (noise == 0.0) return HUGE_VAL;
     if (sig == 0.0) return -HUGE_VAL;
     return 10.0 * log10(sig / noise);
@@ -234,21 +235,23 @@ static nnq_status run_all(eval_run *r, nnq_dataset *ds, const nnq_eval_options *
 
 static int site_cmp(const void *a, const void *b) {
     const nnq_eval_site *x = a, *y = b;
+    if (x->matched != y->matched) return x->matched ? -1 : 1;
     if (x->sqnr_db < y->sqnr_db) return -1;
     if (x->sqnr_db > y->sqnr_db) return 1;
     return strcmp(x->name, y->name);
 }
 
-static nnq_status fill_report(const nnq_graph *gq, const eval_ctx *c, const eval_totals *t,
-                              nnq_eval_report *r) {
+static nnq_status fill_report(const nnq_graph *gf, const nnq_graph *gq, const eval_ctx *c,
+                              const eval_totals *t, nnq_eval_report *r) {
     r->samples = t->samples;
     r->has_labels = t->labels;
     double n = t->samples ? (double)t->samples : 1.0;
     r->float_top1 = (double)t->correct_f / n;
     r->quant_top1 = (double)t->correct_q / n;
     r->agreement = (double)t->agree / n;
-    r->output_sqnr_db = sqnr_db(t->sig, t->noise);
-    r->sites = nnq_calloc(c->n_qs ? c->n_qs : 1, sizeof *r->sites);
+    r->output_sqnr_db = ptq_sqnr_db(t->sig, t->noise);
+    size_t n_sites = c->n_qs + ptq_eval_weight_count(gq);
+    r->sites = nnq_calloc(n_sites ? n_sites : 1, sizeof *r->sites);
     if (!r->sites) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "eval: out of memory");
     for (size_t i = 0; i < c->n_qs; i++) {
         const eval_q *q = &c->qs[i];
@@ -257,7 +260,7 @@ static nnq_status fill_report(const nnq_graph *gq, const eval_ctx *c, const eval
         for (size_t k = 0; k < gq->n_nodes && !qn; k++)
             if (!strcmp(gq->nodes[k].op_type, "QuantizeLinear") &&
                 !strcmp(gq->nodes[k].inputs[0], q->value) &&
-                init_of(gq, gq->nodes[k].inputs[1]) == q->scale)
+                ptq_init_of(gq, gq->nodes[k].inputs[1]) == q->scale)
                 qn = gq->nodes[k].name;
         size_t len = strlen(qn ? qn : q->value);
         const char *suffix = "/QuantizeLinear";
@@ -268,10 +271,13 @@ static nnq_status fill_report(const nnq_graph *gq, const eval_ctx *c, const eval
         if (!s->name) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "eval: out of memory");
         memcpy(s->name, qn ? qn : q->value, len);
         s->name[len] = '\0';
-        s->sqnr_db = sqnr_db(q->sig, q->noise);
+        s->sqnr_db = ptq_sqnr_db(q->sig, q->noise);
         s->clip_fraction = q->count ? (double)q->clipped / (double)q->count : 0.0;
         s->count = q->count;
+        s->kind = NNQ_EVAL_SITE_ACTIVATION;
+        s->matched = true;
     }
+    NNQ_TRY(ptq_eval_weights(gf, gq, r));
     qsort(r->sites, r->n_sites, sizeof *r->sites, site_cmp);
     return NNQ_STATUS_OK;
 }
@@ -332,7 +338,7 @@ nnq_status nnq_eval_run(const nnq_graph *gf, const nnq_graph *gq, nnq_dataset *d
     }
     if (!st) st = eval_run_alloc(&r);
     if (!st) st = run_all(&r, ds, o, &t);
-    if (!st) st = fill_report(gq, &c, &t, rep);
+    if (!st) st = fill_report(gf, gq, &c, &t, rep);
     eval_run_free(&r);
     nnq_free(c.qs);
     nnq_name_map_free(c.by_value);
@@ -342,6 +348,10 @@ nnq_status nnq_eval_run(const nnq_graph *gf, const nnq_graph *gq, nnq_dataset *d
     }
     *out = rep;
     return NNQ_STATUS_OK;
+}
+
+static const char *kind_name(nnq_eval_site_kind k) {
+    return k == NNQ_EVAL_SITE_WEIGHT ? "weight" : "activation";
 }
 
 static void json_num(cfg_buf *b, double v) {
@@ -368,8 +378,10 @@ nnq_status nnq_eval_report_format(const nnq_eval_report *r, bool json, char **ou
             cfg_buf_json_string(&b, r->sites[i].name);
             cfg_buf_printf(&b, ", \"sqnr_db\": ");
             json_num(&b, r->sites[i].sqnr_db);
-            cfg_buf_printf(&b, ", \"clip_fraction\": %.8f, \"count\": %llu}",
-                           r->sites[i].clip_fraction, (unsigned long long)r->sites[i].count);
+            cfg_buf_printf(&b, ", \"clip_fraction\": %.8f, \"count\": %llu, \"kind\": \"%s\", "
+                           "\"matched\": %s}",
+                           r->sites[i].clip_fraction, (unsigned long long)r->sites[i].count,
+                           kind_name(r->sites[i].kind), r->sites[i].matched ? "true" : "false");
         }
         cfg_buf_printf(&b, "]}\n");
         return cfg_buf_finish(&b, "eval report", out);
@@ -386,11 +398,18 @@ nnq_status nnq_eval_report_format(const nnq_eval_report *r, bool json, char **ou
         int w = 4;
         for (size_t i = 0; i < r->n_sites; i++)
             if ((int)strlen(r->sites[i].name) > w) w = (int)strlen(r->sites[i].name);
-        cfg_buf_printf(&b, "activation quantization error (worst first):\n");
-        cfg_buf_printf(&b, "  %-*s  %9s  %10s\n", w, "site", "SQNR dB", "clipped %");
-        for (size_t i = 0; i < r->n_sites; i++)
-            cfg_buf_printf(&b, "  %-*s  %9.2f  %10.4f\n", w, r->sites[i].name, r->sites[i].sqnr_db,
-                           100.0 * r->sites[i].clip_fraction);
+        cfg_buf_printf(&b, "quantization error per site (worst first):\n");
+        cfg_buf_printf(&b, "  %-*s  %-10s  %9s  %10s\n", w, "site", "kind", "SQNR dB",
+                       "clipped %");
+        for (size_t i = 0; i < r->n_sites; i++) {
+            const nnq_eval_site *s = &r->sites[i];
+            if (s->matched)
+                cfg_buf_printf(&b, "  %-*s  %-10s  %9.2f  %10.4f\n", w, s->name,
+                               kind_name(s->kind), s->sqnr_db, 100.0 * s->clip_fraction);
+            else
+                cfg_buf_printf(&b, "  %-*s  %-10s  %9s\n", w, s->name, kind_name(s->kind),
+                               "unmatched");
+        }
     }
     return cfg_buf_finish(&b, "eval report", out);
 }

@@ -42,6 +42,7 @@ void ptq_range_clear(ptq_range *r) {
 
 static void site_clear(ptq_site *s) {
     nnq_free(s->name);
+    nnq_free(s->cfg_name);
     nnq_free(s->node_name);
     nnq_free(s->op_type);
     nnq_free(s->tensor);
@@ -183,6 +184,15 @@ static nnq_status check_weight_shape(ptq_site *s, const nnq_tensor *w) {
     return NNQ_STATUS_OK;
 }
 
+/* The second input of a MatMul that is an activation (attention scores,
+ * Q·Kᵀ) is a second input site, "<node>.input1_quantizer", as ModelOpt
+ * gives a bmm one quantizer per operand.  The config has three site kinds,
+ * so it is configured as the node's input_quantizer: both operands get the
+ * same attributes. */
+static bool is_matmul_b(const char *op, nnq_site_kind kind, size_t input_index) {
+    return kind == NNQ_SITE_INPUT && input_index == 1 && !strcmp(op, "MatMul");
+}
+
 /* Config facts of a site's tensor: a graph input that is not an
  * initializer (old models list initializers as inputs) is the model input,
  * which the config's model_input section may treat apart. */
@@ -215,9 +225,15 @@ static nnq_status add_site(nnq_ptq *p, const nnq_node *n, nnq_site_kind kind, co
     if (!s->name || !s->node_name || !s->op_type || !s->tensor)
         return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "ptq: out of memory planning sites");
     snprintf(s->name, len, "%s.%s", n->name, nnq_site_kind_name(kind));
+    if (is_matmul_b(n->op_type, kind, input_index)) {
+        s->cfg_name = s->name;
+        s->name = nnq_malloc(len);
+        if (!s->name) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "ptq: out of memory planning sites");
+        snprintf(s->name, len, "%s.input1_quantizer", n->name);
+    }
     s->kind = kind;
     s->input_index = input_index;
-    nnq_config_site cs = {s->name, n->op_type, n->name, site_flags(p->g, tensor)};
+    nnq_config_site cs = {ptq_site_cfg_name(s), n->op_type, n->name, site_flags(p->g, tensor)};
     NNQ_TRY(nnq_config_resolve_site(p->cfg, &cs, &s->attrs));
     s->enabled = s->attrs.enable;
     return NNQ_STATUS_OK;
@@ -244,6 +260,9 @@ static nnq_status plan_node(nnq_ptq *p, size_t ni) {
             const nnq_tensor *w = g->inits[wi].tensor;
             NNQ_TRY(add_site(p, &g->nodes[ni], NNQ_SITE_WEIGHT, n->inputs[1], 1));
             weight_axes(n, w, &p->sites[p->n_sites - 1]);
+        } else if (!strcmp(n->op_type, "MatMul") && n->n_inputs > 1 &&
+                   is_activation(g, n->inputs[1])) {
+            NNQ_TRY(add_site(p, n, NNQ_SITE_INPUT, n->inputs[1], 1));
         }
         if (n->n_outputs > 0 && n->outputs[0][0])
             NNQ_TRY(add_site(p, n, NNQ_SITE_OUTPUT, n->outputs[0], 0));
@@ -363,7 +382,7 @@ nnq_status nnq_ptq_check_config(const nnq_ptq *p, size_t *n_unmatched, char **re
     nnq_config_site *cs = nnq_calloc(p->n_sites ? p->n_sites : 1, sizeof *cs);
     if (!cs) return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "ptq: out of memory");
     for (size_t i = 0; i < p->n_sites; i++)
-        cs[i] = (nnq_config_site){p->sites[i].name, p->sites[i].op_type, p->sites[i].node_name,
+        cs[i] = (nnq_config_site){ptq_site_cfg_name(&p->sites[i]), p->sites[i].op_type, p->sites[i].node_name,
                                   site_flags(p->g, p->sites[i].tensor)};
     nnq_status s = nnq_config_check_sites(p->cfg, cs, p->n_sites, n_unmatched, report);
     nnq_free(cs);

@@ -43,6 +43,13 @@ check "summary int8: other inputs entropy"  0 "^/conv2/Conv.input_quantizer +yes
 check "summary --json"                     0 '"sites_enabled": 8'    -- "$NNQ" summary "$MODEL" --json
 printf 'global:\n  weight_quantizer: {format: nvfp4}\n' >"$TMP/nvfp4.yaml"
 check "summary unsupported format"         1 "no ONNX QDQ form"      -- "$NNQ" summary "$MODEL" --config "$TMP/nvfp4.yaml"
+RESIDUAL="$SRC/data/onnx/residual_add.onnx"
+ATTENTION="$SRC/data/onnx/attention_matmul.onnx"
+check "summary --quantize-add: skip input" 0 "^add.input_quantizer +yes +int8 +per-tensor +max" -- "$NNQ" summary "$RESIDUAL" --config int8 --quantize-add
+check "summary --quantize-add: 7 sites"    0 "^7 quantizer sites, 5 enabled" -- "$NNQ" summary "$RESIDUAL" --config int8 --quantize-add
+check "summary without --quantize-add"     0 "^6 quantizer sites, 4 enabled" -- "$NNQ" summary "$RESIDUAL" --config int8
+check "summary MatMul of activations"      0 "^scores.input1_quantizer +yes +int8 +per-tensor +entropy" -- "$NNQ" summary "$ATTENTION" --config int8
+check "  ... and no weight site"           1 ""                      -- sh -c "\"\$0\" summary \"\$1\" --config int8 | grep -q '^scores.weight_quantizer'" "$NNQ" "$ATTENTION"
 check "eval without --data"                2 "missing --data"        -- "$NNQ" eval "$MODEL" "$MODEL"
 check "eval one model"                     2 "missing QUANTIZED"     -- "$NNQ" eval "$MODEL" --data x
 check "calibrate without --data"           2 "missing --data"        -- "$NNQ" calibrate "$MODEL" -o "$TMP/t"
@@ -60,6 +67,8 @@ if [ -r "$TRAIN" ] && [ -r "$TEST" ]; then
     check "table re-scored by int8-max"    1 "holds histogram statistics" -- "$NNQ" quantize "$MODEL" -o "$TMP/bad.onnx" -q --config int8-max --calib-table "$TMP/table"
     check "eval int8"                      0 "^top-1 quantized: +[0-9.]+ %" -- "$NNQ" eval "$MODEL" "$TMP/q8.onnx" -q --data "$TEST" --labels "$LABELS" -n 200 $NORM
     check "eval --json"                    0 '"sites": \[\{"name": "/[a-z0-9]+/[A-Za-z]+\.input_quantizer", "sqnr_db": ' -- "$NNQ" eval "$MODEL" "$TMP/q8.onnx" -q -j --data "$TEST" --labels "$LABELS" -n 100 $NORM
+    check "eval lists weight sites"        0 "^  /conv1/Conv.weight_quantizer +weight +[0-9.]+ +0.0000$" -- "$NNQ" eval "$MODEL" "$TMP/q8.onnx" -q --data "$TEST" -n 50 $NORM
+    check "eval --json weight sites"       0 '"name": "/fc1/Gemm.weight_quantizer", "sqnr_db": [0-9.]+, "clip_fraction": 0.00000000, "count": 100352, "kind": "weight", "matched": true' -- "$NNQ" eval "$MODEL" "$TMP/q8.onnx" -q -j --data "$TEST" -n 50 $NORM
     check "eval agreement with itself"     0 "^top-1 agreement: +100.00 %" -- "$NNQ" eval "$MODEL" "$MODEL" -q --data "$TEST" -n 50 $NORM
 else
     echo "skip quantize checks on Fashion-MNIST ($FM missing)"

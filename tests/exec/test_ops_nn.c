@@ -391,7 +391,63 @@ static const conv_case conv_cases[] = {
     {3, 1, 2, 3, 1, {4, 5, 6}, {2, 3, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 1, 0, 1, 1}, NULL},
     {2, 1, 3, 70, 1, {40, 40}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL}, /* larger product */
     {2, 1, 1, 1, 1, {1, 1}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL},    /* 1 element */
+    /* batched images: K past one 256-deep block, 128-column blocks that
+     * start inside an output row and inside an image */
+    {2, 3, 40, 24, 1, {13, 11}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, NULL},
+    /* batched, over 2^23 multiply-adds: two column tiles split image 1 */
+    {2, 3, 48, 64, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL},
 };
+
+/* Conv's fused im2col (columns packed inside the product) against an
+ * explicit column matrix through nnq_sgemm: the same kernel on the same
+ * values, so the results must match bit for bit, bias included. */
+static void test_conv_fused_im2col(void **state) {
+    (void)state;
+    if (!nnq_sgemm_packed_ok()) skip();
+    for (size_t c = 0; c < NNQ_ARRAY_LEN(conv_cases); c++) {
+        const conv_case *cc = &conv_cases[c];
+        if (cc->nsp != 2 || cc->group != 1 || cc->auto_pad) continue;
+        int64_t out[3] = {1, 1, 1}, pb[3];
+        conv_out_dims(cc, out, pb);
+        size_t N = (size_t)cc->n, C = (size_t)cc->c, M = (size_t)cc->m;
+        size_t H = (size_t)cc->in[0], W = (size_t)cc->in[1], osp = (size_t)(out[0] * out[1]);
+        size_t K = C * (size_t)(cc->k[0] * cc->k[1]), cols = N * osp;
+        float *x = randn(N * C * H * W, 1), *w = randn(M * K, 0.5f), *b = randn(M, 1);
+        float *col = calloc(K * cols, sizeof *col), *prod = malloc(M * cols * sizeof *prod);
+        for (size_t r = 0; r < K; r++) {
+            size_t ch = r / (K / C), kh = r % (K / C) / (size_t)cc->k[1];
+            size_t kw = r % (size_t)cc->k[1];
+            for (size_t q = 0; q < cols; q++) {
+                int64_t oh = (int64_t)(q % osp) / out[1], ow = (int64_t)(q % osp) % out[1];
+                int64_t ih = oh * cc->s[0] - pb[0] + (int64_t)kh * cc->d[0];
+                int64_t iw = ow * cc->s[1] - pb[1] + (int64_t)kw * cc->d[1];
+                if (ih >= 0 && ih < (int64_t)H && iw >= 0 && iw < (int64_t)W)
+                    col[r * cols + q] = x[((q / osp * C + ch) * H + (size_t)ih) * W + (size_t)iw];
+            }
+        }
+        nnq_sgemm(NULL, false, false, M, cols, K, 1.0f, w, K, col, cols, 0.0f, prod, cols);
+        int64_t xd[4] = {cc->n, cc->c, cc->in[0], cc->in[1]};
+        nnq_tensor *xt = tg_tensor(4, xd, x);
+        tg t;
+        conv_build(&t, cc, w, b);
+        nnq_tensor *y = tg_run1(&t, NULL, xt);
+        const float *yd = y->data;
+        for (size_t i = 0; i < N * M * osp; i++) {
+            size_t n = i / (M * osp), m = i / osp % M;
+            float want = prod[m * cols + n * osp + i % osp] + b[m];
+            if (memcmp(&yd[i], &want, sizeof want) != 0)
+                fail_msg("case %zu element %zu: %.9g != %.9g", c, i, (double)yd[i], (double)want);
+        }
+        nnq_tensor_free(y);
+        nnq_tensor_free(xt);
+        tg_free(&t);
+        free(x);
+        free(w);
+        free(b);
+        free(col);
+        free(prod);
+    }
+}
 
 static void test_conv_vs_direct(void **state) {
     (void)state;
@@ -428,11 +484,15 @@ static void test_conv_vs_direct(void **state) {
         conv_out_dims(cc, out, pb);
         for (int i = 0; i < cc->nsp; i++)
             assert_int_equal(first->dims[2 + i], out[i]);
-        expect_close(first->data, ref, first->numel, 1e-5f);
+        /* float sums of K terms against the double sum: the rounding
+         * error grows with the reduction length */
+        size_t K = nw / (size_t)cc->m;
+        float tol = 1e-6f * (float)(K + 10);
+        expect_close(first->data, ref, first->numel, tol);
         nnq_cpu_force_scalar(true);
         nnq_tensor *ys = tg_run1(&t, NULL, xt);
         nnq_cpu_force_scalar(false);
-        expect_close(ys->data, ref, ys->numel, 1e-5f);
+        expect_close(ys->data, ref, ys->numel, tol);
         nnq_tensor_free(ys);
         nnq_tensor_free(first);
         nnq_tensor_free(xt);
@@ -1355,6 +1415,7 @@ int main(void) {
         cmocka_unit_test(test_sgemm_paths),
         cmocka_unit_test(test_conv_doc_example),
         cmocka_unit_test(test_conv_vs_direct),
+        cmocka_unit_test(test_conv_fused_im2col),
         cmocka_unit_test(test_conv_transpose_doc_example),
         cmocka_unit_test(test_conv_transpose_vs_scatter),
         cmocka_unit_test(test_maxpool_hand),

@@ -465,6 +465,302 @@ static void test_eval_site_error(void **state) {
     free(data);
 }
 
+/* ---- weight sites of nnq_eval_run, --quantize-add, MatMul of two
+ * activations: small models from tools/make_test_models.py. ---- */
+
+#define RESIDUAL NNQ_SOURCE_DIR "/tests/data/onnx/residual_add.onnx"
+#define ATTENTION NNQ_SOURCE_DIR "/tests/data/onnx/attention_matmul.onnx"
+
+static nnq_graph *load_model(const char *path) {
+    nnq_graph *g = NULL;
+    NNQ_ASSERT_OK(nnq_graph_load(path, NULL, &g));
+    return g;
+}
+
+/* n samples of N(0, 1) with sample dims d0 x d1 x d2 (d2 = 0: two dims). */
+static char *write_normal(const char *dir, const char *name, int64_t n, int64_t d0, int64_t d1,
+                          int64_t d2) {
+    int64_t dims[4] = {n, d0, d1, d2};
+    nnq_tensor *t = NULL;
+    NNQ_ASSERT_OK(nnq_tensor_create(NNQ_DTYPE_FLOAT32, d2 ? 4 : 3, dims, &t));
+    nnq_rng rng;
+    nnq_rng_seed(&rng, nnq_test_seed(), 11);
+    for (size_t i = 0; i < t->numel; i++) ((float *)t->data)[i] = nnq_rng_normal(&rng);
+    char *path = malloc(strlen(dir) + strlen(name) + 2);
+    sprintf(path, "%s/%s", dir, name);
+    NNQ_ASSERT_OK(nnq_npy_write(path, t, NULL, 0));
+    nnq_tensor_free(t);
+    return path;
+}
+
+/* Build a model under a config (calibrating on `data` when given). */
+static nnq_graph *quantize(const nnq_graph *model, const nnq_config *cfg,
+                           const nnq_ptq_options *o, const char *data) {
+    nnq_ptq *p = NULL;
+    nnq_graph *q = NULL;
+    NNQ_ASSERT_OK(nnq_ptq_create(model, cfg, o, &p));
+    if (data) {
+        nnq_dataset *ds = open_data(data, 8);
+        NNQ_ASSERT_OK(nnq_ptq_calibrate(p, ds));
+        nnq_dataset_close(ds);
+    }
+    NNQ_ASSERT_OK(nnq_ptq_build(p, &q));
+    nnq_ptq_free(p);
+    return q;
+}
+
+static nnq_eval_report *eval(const nnq_graph *gf, const nnq_graph *gq, const char *data) {
+    nnq_dataset *ds = open_data(data, 4);
+    nnq_eval_report *r = NULL;
+    NNQ_ASSERT_OK(nnq_eval_run(gf, gq, ds, NULL, &r));
+    nnq_dataset_close(ds);
+    return r;
+}
+
+static const nnq_eval_site *eval_site(const nnq_eval_report *r, const char *name) {
+    for (size_t i = 0; i < r->n_sites; i++)
+        if (!strcmp(r->sites[i].name, name)) return &r->sites[i];
+    fail_msg("no eval site '%s'", name);
+    return NULL;
+}
+
+/* residual_add.onnx's conv1 weight, by hand (tools/make_test_models.py):
+ * each output channel has amax 127/128, so the int8 per-channel scale is
+ * exactly 1/128; 3/256 is 1.5 steps and rounds (half to even) to 2, an
+ * error of 1/256; every other value is a multiple of 1/16, exact.
+ * Σw² = 2·(127/128)² + 2·(3/256)² + (30 + 31)/256 = 2.207427978515625 and
+ * Σe² = 2/65536, so SQNR = 10·log10(72333). */
+static void test_eval_weight_sites(void **state) {
+    fixture *f = *state;
+    char *data = write_normal(f->dir, "r.npy", 5, 2, 4, 4);
+    nnq_graph *model = load_model(RESIDUAL);
+    nnq_config *cfg = NULL;
+    NNQ_ASSERT_OK(nnq_config_load_preset("int8-weight-only", NULL, &cfg));
+    nnq_graph *q = quantize(model, cfg, NULL, NULL);
+    nnq_eval_report *r = eval(model, q, data);
+    assert_int_equal(r->n_sites, 2);
+    const nnq_eval_site *s = &r->sites[0]; /* worst first */
+    assert_string_equal(s->name, "conv1.weight_quantizer");
+    assert_int_equal(s->kind, NNQ_EVAL_SITE_WEIGHT);
+    assert_true(s->matched);
+    assert_int_equal(s->count, 36);
+    assert_true(fabs(s->sqnr_db - 10.0 * log10(72333.0)) < 1e-9);
+    assert_true(s->clip_fraction == 0.0);
+    assert_string_equal(r->sites[1].name, "conv2.weight_quantizer");
+    assert_true(r->sites[1].sqnr_db > s->sqnr_db && isfinite(r->sites[1].sqnr_db));
+    char *text = NULL;
+    NNQ_ASSERT_OK(nnq_eval_report_format(r, false, &text));
+    assert_non_null(strstr(text, "conv1.weight_quantizer  weight          48.59      0.0000\n"));
+    nnq_free(text);
+    nnq_eval_report_free(r);
+
+    /* A weight whose node the float model lacks is listed, not guessed. */
+    nnq_node *n = &q->nodes[node_named(q, "conv2") - q->nodes];
+    nnq_free(n->name);
+    n->name = nnq_strdup("conv2_renamed");
+    r = eval(model, q, data);
+    assert_int_equal(r->n_sites, 2);
+    s = &r->sites[1]; /* unmatched sort last */
+    assert_string_equal(s->name, "conv2_renamed.weight_quantizer");
+    assert_false(s->matched);
+    assert_true(isnan(s->sqnr_db));
+    assert_int_equal(s->count, 0);
+    NNQ_ASSERT_OK(nnq_eval_report_format(r, false, &text));
+    assert_non_null(strstr(text, "conv2_renamed.weight_quantizer  weight      unmatched\n"));
+    nnq_free(text);
+    NNQ_ASSERT_OK(nnq_eval_report_format(r, true, &text));
+    assert_non_null(strstr(text, "{\"name\": \"conv2_renamed.weight_quantizer\", \"sqnr_db\": null, "
+                                 "\"clip_fraction\": 0.00000000, \"count\": 0, \"kind\": "
+                                 "\"weight\", \"matched\": false}"));
+    assert_non_null(strstr(text, "\"kind\": \"weight\", \"matched\": true}"));
+    nnq_free(text);
+    nnq_eval_report_free(r);
+    nnq_graph_free(q);
+    nnq_config_free(cfg);
+
+    /* A fixed per-tensor amax of 0.5: scale 0.5 / 127; only the two 127/128
+     * entries of conv1 (of 36) lie beyond 127 · scale. */
+    cfg = config_str("quant_cfg:\n"
+                     "  \"conv1.weight_quantizer\": {num_bits: 8, amax: 0.5}\n");
+    q = quantize(model, cfg, NULL, NULL);
+    r = eval(model, q, data);
+    assert_int_equal(r->n_sites, 1);
+    assert_true(fabs(r->sites[0].clip_fraction - 2.0 / 36.0) < 1e-15);
+    nnq_eval_report_free(r);
+    nnq_graph_free(q);
+    nnq_config_free(cfg);
+    nnq_graph_free(model);
+    free(data);
+}
+
+/* The bundled model has two BatchNormalizations: eval must fold the float
+ * weights as the quantizer did, or keep them when it did not. */
+static void test_eval_weight_sites_bundled(void **state) {
+    fixture *f = *state;
+    char *data = write_data(f->dir, "b.npy", 3, NAN, NNQ_DTYPE_FLOAT32, 28);
+    nnq_config *cfg = NULL;
+    NNQ_ASSERT_OK(nnq_config_load_preset("int8-weight-only", NULL, &cfg));
+    for (int nofold = 0; nofold < 2; nofold++) {
+        nnq_ptq_options o = {.no_fold_batchnorm = nofold != 0};
+        nnq_graph *q = quantize(f->model, cfg, &o, NULL);
+        assert_int_equal(count_op(q, "BatchNormalization"), nofold ? 2 : 0);
+        nnq_eval_report *r = eval(f->model, q, data);
+        assert_int_equal(r->n_sites, 4);
+        for (size_t i = 0; i < r->n_sites; i++) {
+            assert_int_equal(r->sites[i].kind, NNQ_EVAL_SITE_WEIGHT);
+            assert_true(r->sites[i].matched);
+            if (!(r->sites[i].sqnr_db > 30.0))
+                fail_msg("%s: %.2f dB", r->sites[i].name, r->sites[i].sqnr_db);
+            assert_true(r->sites[i].clip_fraction == 0.0);
+            if (i) assert_true(r->sites[i].sqnr_db >= r->sites[i - 1].sqnr_db);
+        }
+        nnq_eval_report_free(r);
+        nnq_graph_free(q);
+    }
+    nnq_config_free(cfg);
+    free(data);
+}
+
+static size_t count_sites_on(const nnq_ptq *p, const char *node) {
+    size_t n = 0;
+    for (size_t i = 0; i < nnq_ptq_site_count(p); i++) {
+        nnq_ptq_site_info si;
+        NNQ_ASSERT_OK(nnq_ptq_site(p, i, &si));
+        n += !strcmp(si.node_name, node);
+    }
+    return n;
+}
+
+static nnq_ptq_site_info site_named(const nnq_ptq *p, const char *name) {
+    nnq_ptq_site_info si = {0};
+    for (size_t i = 0; i < nnq_ptq_site_count(p); i++) {
+        NNQ_ASSERT_OK(nnq_ptq_site(p, i, &si));
+        if (!strcmp(si.name, name)) return si;
+    }
+    fail_msg("no site '%s'", name);
+    return si;
+}
+
+/* The value a node input reads through a DequantizeLinear, or NULL. */
+static const nnq_node *dq_feeding(const nnq_graph *g, const char *value) {
+    for (size_t i = 0; i < g->n_nodes; i++)
+        if (!strcmp(g->nodes[i].outputs[0], value) &&
+            !strcmp(g->nodes[i].op_type, "DequantizeLinear"))
+            return &g->nodes[i];
+    return NULL;
+}
+
+/* --quantize-add: the Add of conv2's output and the skip (the model input)
+ * gets one input site, on the skip: TensorRT fuses the convolution branch
+ * as the residual. */
+static void test_quantize_add(void **state) {
+    fixture *f = *state;
+    char *data = write_normal(f->dir, "r.npy", 9, 2, 4, 4);
+    nnq_graph *model = load_model(RESIDUAL);
+    nnq_config *cfg = NULL;
+    NNQ_ASSERT_OK(nnq_config_load_preset("int8", NULL, &cfg));
+    nnq_ptq *p = NULL;
+    NNQ_ASSERT_OK(nnq_ptq_create(model, cfg, NULL, &p));
+    assert_int_equal(nnq_ptq_site_count(p), 6);
+    assert_int_equal(count_sites_on(p, "add"), 0);
+    nnq_ptq_free(p);
+    nnq_ptq_options o = {.quantize_add = true};
+    NNQ_ASSERT_OK(nnq_ptq_create(model, cfg, &o, &p));
+    assert_int_equal(nnq_ptq_site_count(p), 7);
+    assert_int_equal(count_sites_on(p, "add"), 1);
+    nnq_ptq_site_info si = site_named(p, "add.input_quantizer");
+    assert_string_equal(si.tensor, "input");
+    assert_int_equal(si.kind, NNQ_PTQ_SITE_INPUT);
+    assert_true(si.enabled);
+    char *text = NULL;
+    NNQ_ASSERT_OK(nnq_ptq_summary(p, false, &text));
+    assert_non_null(strstr(text, "7 quantizer sites, 5 enabled"));
+    assert_non_null(strstr(text, "\nadd.input_quantizer     yes  int8      per-tensor            max"));
+    nnq_free(text);
+    nnq_ptq_free(p);
+
+    nnq_graph *q = quantize(model, cfg, &o, data);
+    const nnq_node *add = node_named(q, "add");
+    assert_string_equal(add->inputs[0], "c2"); /* the convolution branch stays float */
+    const nnq_node *dq = dq_feeding(q, add->inputs[1]);
+    assert_non_null(dq);
+    assert_string_equal(dq->name, "add.input_quantizer/DequantizeLinear");
+    /* conv1 reads the same input through its own pair. */
+    assert_non_null(dq_feeding(q, node_named(q, "conv1")->inputs[0]));
+    assert_string_not_equal(node_named(q, "conv1")->inputs[0], add->inputs[1]);
+    nnq_eval_report *r = eval(model, q, data);
+    assert_int_equal(r->n_sites, 5);
+    const nnq_eval_site *es = eval_site(r, "add.input_quantizer");
+    assert_int_equal(es->kind, NNQ_EVAL_SITE_ACTIVATION);
+    assert_int_equal(es->count, 9 * 2 * 4 * 4);
+    /* Both sites see the model input under the same max calibration. */
+    assert_true(es->sqnr_db == eval_site(r, "conv1.input_quantizer")->sqnr_db);
+    assert_true(es->clip_fraction == 0.0);
+    nnq_eval_report_free(r);
+    nnq_graph_free(q);
+    nnq_config_free(cfg);
+    nnq_graph_free(model);
+    free(data);
+}
+
+/* A MatMul of two activations (attention scores q·kᵀ) has two input sites
+ * and no weight site; the config sees both as its input_quantizer, while
+ * --exclude can tell them apart. */
+static void test_matmul_two_activations(void **state) {
+    fixture *f = *state;
+    char *data = write_normal(f->dir, "a.npy", 7, 4, 3, 0);
+    nnq_graph *model = load_model(ATTENTION);
+    nnq_config *cfg = NULL;
+    NNQ_ASSERT_OK(nnq_config_load_preset("int8", NULL, &cfg));
+    nnq_ptq *p = NULL;
+    NNQ_ASSERT_OK(nnq_ptq_create(model, cfg, NULL, &p));
+    assert_int_equal(count_sites_on(p, "scores"), 3);
+    nnq_ptq_site_info a = site_named(p, "scores.input_quantizer");
+    nnq_ptq_site_info b = site_named(p, "scores.input1_quantizer");
+    assert_string_equal(a.tensor, "q");
+    assert_string_equal(b.tensor, "kt");
+    assert_int_equal(b.kind, NNQ_PTQ_SITE_INPUT);
+    assert_true(a.enabled && b.enabled);
+    assert_int_equal(site_named(p, "q_proj.weight_quantizer").kind, NNQ_PTQ_SITE_WEIGHT);
+    size_t unmatched = 99;
+    char *report = NULL;
+    NNQ_ASSERT_OK(nnq_ptq_check_config(p, &unmatched, &report));
+    nnq_free(report);
+    nnq_ptq_free(p);
+
+    const char *ex[] = {"scores.input1_quantizer"};
+    nnq_ptq_options o = {.exclude = ex, .n_exclude = 1};
+    NNQ_ASSERT_OK(nnq_ptq_create(model, cfg, &o, &p));
+    assert_true(site_named(p, "scores.input_quantizer").enabled);
+    assert_false(site_named(p, "scores.input1_quantizer").enabled);
+    nnq_ptq_free(p);
+    nnq_config *off = config_str("quant_cfg:\n  \"scores.input_quantizer\": {enable: false}\n");
+    NNQ_ASSERT_OK(nnq_ptq_create(model, off, NULL, &p));
+    assert_false(site_named(p, "scores.input_quantizer").enabled);
+    assert_false(site_named(p, "scores.input1_quantizer").enabled);
+    nnq_ptq_free(p);
+    nnq_config_free(off);
+
+    nnq_graph *q = quantize(model, cfg, NULL, data);
+    const nnq_node *mm = node_named(q, "scores");
+    const nnq_node *dq = dq_feeding(q, mm->inputs[1]);
+    assert_non_null(dq);
+    assert_string_equal(dq->name, "scores.input1_quantizer/DequantizeLinear");
+    assert_non_null(dq_feeding(q, mm->inputs[0]));
+    nnq_eval_report *r = eval(model, q, data);
+    const nnq_eval_site *es = eval_site(r, "scores.input1_quantizer");
+    assert_int_equal(es->kind, NNQ_EVAL_SITE_ACTIVATION);
+    assert_int_equal(es->count, 7 * 4 * 3);
+    assert_true(es->sqnr_db > 30.0 && isfinite(es->sqnr_db));
+    for (size_t i = 0; i < r->n_sites; i++)
+        assert_string_not_equal(r->sites[i].name, "scores.weight_quantizer");
+    nnq_eval_report_free(r);
+    nnq_graph_free(q);
+    nnq_config_free(cfg);
+    nnq_graph_free(model);
+    free(data);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sites_int8_preset, setup, teardown),
@@ -475,6 +771,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_formats_and_fallbacks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exclude_keep, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eval_site_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_weight_sites, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_weight_sites_bundled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quantize_add, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_matmul_two_activations, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

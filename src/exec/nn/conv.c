@@ -122,13 +122,73 @@ typedef struct conv_job {
     const float *x, *w, *b;
     float *col, *y;
     size_t n;
+    bool fused; /* im2col packed inside the product (conv_pack) */
 } conv_job;
+
+/* dst[i] = src[i * s] for i < n; stride 1 and 2 (the downsampling conv)
+ * get their own loops so the compiler vectorizes them. */
+static void gather_row(float *restrict dst, const float *restrict src, int64_t s, int64_t n) {
+    if (s == 1)
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    else if (s == 2)
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[2 * i];
+    else
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = src[i * s];
+}
+
+/* Outputs [lo, hi) of a window dim whose tap starts at input base read
+ * inside [0, in); the rest fall in the padding. */
+static void tap_range(int64_t base, int64_t s, int64_t in, int64_t olen, int64_t *lo,
+                      int64_t *hi) {
+    int64_t l = base >= 0 ? 0 : (-base + s - 1) / s;
+    int64_t h = base >= in ? 0 : (in - base + s - 1) / s;
+    if (l > olen) l = olen;
+    if (h > olen) h = olen;
+    *lo = l;
+    *hi = h < l ? l : h;
+}
+
+/* The 2-D case of im2col (nearly every Conv): the column range of each
+ * (c, kh, kw) row is computed once, not per output row. */
+static void im2col_2d(const conv_geom *g, const float *x, float *col, size_t ld, size_t start,
+                      size_t count) {
+    const nn_window *w = &g->w;
+    int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1];
+    size_t kw = (size_t)w->k[1];
+    for (size_t r = start; r < start + count; r++) {
+        size_t c = r / g->ksp, kk = r % g->ksp;
+        int64_t hb = (int64_t)(kk / kw) * w->d[0] - w->pb[0];
+        int64_t wb = (int64_t)(kk % kw) * w->d[1] - w->pb[1];
+        int64_t hlo, hhi, lo, hi;
+        tap_range(hb, w->s[0], H, OH, &hlo, &hhi);
+        tap_range(wb, w->s[1], W, OW, &lo, &hi);
+        const float *xc = x + c * g->isp;
+        float *dst = col + r * ld;
+        memset(dst, 0, (size_t)(hlo * OW) * sizeof *dst);
+        for (int64_t oh = hlo; oh < hhi; oh++) {
+            float *d = dst + oh * OW;
+            for (int64_t o = 0; o < lo; o++)
+                d[o] = 0.0f;
+            gather_row(d + lo, xc + (oh * w->s[0] + hb) * W + lo * w->s[1] + wb, w->s[1], hi - lo);
+            for (int64_t o = hi; o < OW; o++)
+                d[o] = 0.0f;
+        }
+        memset(dst + hhi * OW, 0, (size_t)((OH - hhi) * OW) * sizeof *dst);
+    }
+}
 
 /* im2col rows [start, start + count) of channel block x (rows = c * ksp + kk)
  * into col, whose rows are ld floats apart. */
 static void im2col(const conv_geom *g, const float *x, float *col, size_t ld, size_t start,
                    size_t count) {
     const nn_window *w = &g->w;
+    if (w->nsp == 2) {
+        im2col_2d(g, x, col, ld, start, count);
+        return;
+    }
     int L = w->nsp - 1;
     size_t olen = (size_t)w->out[L], outer = g->osp / olen;
     for (size_t r = start; r < start + count; r++) {
@@ -153,19 +213,11 @@ static void im2col(const conv_geom *g, const float *x, float *col, size_t ld, si
                 memset(dst, 0, olen * sizeof *dst);
             } else {
                 /* outputs [lo, hi) read inside the row; the rest is padding */
-                const float *row = xc + off * (size_t)in;
-                int64_t lo = base >= 0 ? 0 : (-base + s - 1) / s;
-                int64_t hi = base >= in ? 0 : (in - base + s - 1) / s;
-                if (lo > (int64_t)olen) lo = (int64_t)olen;
-                if (hi > (int64_t)olen) hi = (int64_t)olen;
-                if (hi < lo) hi = lo;
+                int64_t lo, hi;
+                tap_range(base, s, in, (int64_t)olen, &lo, &hi);
                 for (int64_t ow = 0; ow < lo; ow++)
                     dst[ow] = 0.0f;
-                if (s == 1)
-                    memcpy(dst + lo, row + lo + base, (size_t)(hi - lo) * sizeof *dst);
-                else
-                    for (int64_t ow = lo; ow < hi; ow++)
-                        dst[ow] = row[ow * s + base];
+                gather_row(dst + lo, xc + off * (size_t)in + lo * s + base, s, hi - lo);
                 for (int64_t ow = hi; ow < (int64_t)olen; ow++)
                     dst[ow] = 0.0f;
             }
@@ -174,6 +226,64 @@ static void im2col(const conv_geom *g, const float *x, float *col, size_t ld, si
                 o[d] = 0;
             }
         }
+    }
+}
+
+/*
+ * Fused im2col for the 2-D case: the columns of the product are output
+ * positions (image, oh, ow) of the images at x (C * isp floats apart), the
+ * rows (c, kh, kw); nnq_sgemm_packed pulls them block by block, so the
+ * column matrix never goes through memory.
+ */
+typedef struct conv_pack {
+    const conv_geom *g;
+    const float *x;
+} conv_pack;
+
+/* Row k of the column matrix, columns [j0, j0 + nc), into dst. */
+static void pack_row(const conv_geom *g, const float *x, size_t k, size_t j0, size_t nc,
+                     float *dst) {
+    const nn_window *w = &g->w;
+    int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1], sw = w->s[1];
+    size_t kw = (size_t)w->k[1], c = k / g->ksp, kk = k % g->ksp;
+    int64_t hb = (int64_t)(kk / kw) * w->d[0] - w->pb[0];
+    int64_t wb = (int64_t)(kk % kw) * w->d[1] - w->pb[1];
+    int64_t lo, hi;
+    tap_range(wb, sw, W, OW, &lo, &hi);
+    size_t img = j0 / g->osp, p = j0 % g->osp;
+    int64_t oh = (int64_t)(p / (size_t)OW), ow = (int64_t)(p % (size_t)OW);
+    for (size_t t = 0; t < nc;) {
+        int64_t end = NNQ_MIN(OW, ow + (int64_t)(nc - t)), ih = oh * w->s[0] + hb;
+        /* [ow, a) and [b, end) are padding, [a, b) reads the input row */
+        int64_t a = end, b = end;
+        if (ih >= 0 && ih < H) {
+            a = ow > lo ? ow : NNQ_MIN(lo, end);
+            b = hi > a ? NNQ_MIN(hi, end) : a;
+        }
+        float *d = dst + t;
+        for (int64_t o = ow; o < a; o++)
+            d[o - ow] = 0.0f;
+        if (b > a)
+            gather_row(d + (a - ow), x + (img * g->C + c) * g->isp + ih * W + a * sw + wb, sw,
+                       b - a);
+        for (int64_t o = b; o < end; o++)
+            d[o - ow] = 0.0f;
+        t += (size_t)(end - ow);
+        ow = 0;
+        if (++oh == OH) oh = 0, img++;
+    }
+}
+
+static void conv_pack_fn(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc, float *dst) {
+    const conv_pack *cp = ctx;
+    enum { NR = NNQ_SGEMM_NR };
+    _Alignas(64) float row[NNQ_SGEMM_NC];
+    size_t strips = (nc + NR - 1) / NR;
+    memset(row + nc, 0, (strips * NR - nc) * sizeof *row);
+    for (size_t k = 0; k < kc; k++) {
+        pack_row(cp->g, cp->x, k0 + k, j0, nc, row);
+        for (size_t t = 0; t < strips; t++)
+            memcpy(dst + (t * kc + k) * NR, row + t * NR, NR * sizeof *dst);
     }
 }
 
@@ -186,6 +296,12 @@ static void im2col_task(void *ctx, size_t start, size_t count) {
 static void conv_group(const conv_job *j, size_t gi, nnq_pool *pool) {
     const conv_geom *g = j->g;
     size_t K = g->Cg * g->ksp;
+    if (j->fused) {
+        conv_pack cp = {g, j->x + (j->n * g->C + gi * g->Cg) * g->isp};
+        nnq_sgemm_packed(pool, g->Mg, g->osp, K, j->w + gi * g->Mg * K, K, conv_pack_fn, &cp,
+                         j->y + (j->n * g->M + gi * g->Mg) * g->osp, g->osp);
+        return;
+    }
     const float *col =
         g->pointwise ? j->x + (j->n * g->C + gi * g->Cg) * g->isp : j->col + gi * K * g->osp;
     nnq_sgemm(pool, false, false, g->Mg, g->osp, K, 1.0f, j->w + gi * g->Mg * K, K, col, g->osp,
@@ -196,7 +312,7 @@ static void conv_group_task(void *ctx, size_t start, size_t count) {
     const conv_job *j = ctx;
     const conv_geom *g = j->g;
     for (size_t gi = start; gi < start + count; gi++) {
-        if (!g->pointwise)
+        if (!g->pointwise && !j->fused)
             im2col(g, j->x + j->n * g->C * g->isp, j->col, g->osp, gi * g->Cg * g->ksp,
                    g->Cg * g->ksp);
         conv_group(j, gi, NULL);
@@ -246,13 +362,21 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
                   n_in > 2 && in[2] ? in[2]->data : NULL,
                   ctx->scratch,
                   out[0]->data,
-                  0};
+                  0,
+                  false};
     if (g.osp == 0 || g.N == 0 || g.M == 0) return NNQ_STATUS_OK;
+    j.fused = g.w.nsp == 2 && !g.pointwise && g.Cg > 0 && nnq_sgemm_packed_ok();
     if (g.batched) {
         size_t K = g.C * g.ksp, cols = g.N * g.osp;
-        nnq_pool_parallelize_2d(ctx->pool, im2col_batched_task, &j, g.N, K, 1, 16);
-        nnq_sgemm(ctx->pool, false, false, g.M, cols, K, 1.0f, j.w, K, j.col, cols, 0.0f,
-                  j.col + K * cols, cols);
+        if (j.fused) {
+            conv_pack cp = {&g, j.x};
+            nnq_sgemm_packed(ctx->pool, g.M, cols, K, j.w, K, conv_pack_fn, &cp, j.col + K * cols,
+                             cols);
+        } else {
+            nnq_pool_parallelize_2d(ctx->pool, im2col_batched_task, &j, g.N, K, 1, 16);
+            nnq_sgemm(ctx->pool, false, false, g.M, cols, K, 1.0f, j.w, K, j.col, cols, 0.0f,
+                      j.col + K * cols, cols);
+        }
         nnq_pool_parallelize_1d(ctx->pool, unbatch_task, &j, g.N * g.M, 16);
         return NNQ_STATUS_OK;
     }
@@ -265,7 +389,8 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
             nnq_pool_parallelize_1d(ctx->pool, conv_group_task, &j, g.G, 1);
             continue;
         }
-        if (!g.pointwise) nnq_pool_parallelize_1d(ctx->pool, im2col_task, &j, g.C * g.ksp, 16);
+        if (!g.pointwise && !j.fused)
+            nnq_pool_parallelize_1d(ctx->pool, im2col_task, &j, g.C * g.ksp, 16);
         for (size_t gi = 0; gi < g.G; gi++)
             conv_group(&j, gi, ctx->pool);
     }

@@ -7,6 +7,7 @@
  * and every output element is computed by the same call whatever the thread
  * count.
  */
+#include <assert.h>
 #include <cblas.h>
 #include <pthread.h>
 #include <string.h>
@@ -84,6 +85,20 @@ static gemm_path gemm_choose(void) {
 
 static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
+/* The output tile of an M x N x K product: tm x tn, from the sizes only. */
+static void gemm_tiling(size_t M, size_t N, size_t K, size_t *tm, size_t *tn) {
+    double work = (double)M * (double)N * (double)K;
+    size_t tiles = (size_t)(work / (double)(1 << TILE_LOG2));
+    *tm = M;
+    *tn = N;
+    if (tiles <= 1) return;
+    if (tiles > MAX_TILES) tiles = MAX_TILES;
+    if (M >= N)
+        *tm = NNQ_MIN(round_up((M + tiles - 1) / tiles, 24), M);
+    else
+        *tn = NNQ_MIN(round_up((N + tiles - 1) / tiles, 64), N);
+}
+
 void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,
                const float *A, size_t lda, const float *B, size_t ldb, float beta, float *C,
                size_t ldc) {
@@ -98,20 +113,54 @@ void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N, size_t K, f
     }
     gemm_job g = {ta, tb, gemm_choose(), K, lda, ldb, ldc, alpha, beta, A, B, C};
     if (g.path == GEMM_BLAS) pthread_once(&once, blas_single_thread);
-    /* The tiling depends only on M, N and K, never on the thread count. */
-    double work = (double)M * (double)N * (double)K;
-    size_t tiles = (size_t)(work / (double)(1 << TILE_LOG2));
-    if (tiles <= 1) {
-        gemm_tile(&g, 0, 0, M, N);
-        return;
-    }
-    if (tiles > MAX_TILES) tiles = MAX_TILES;
-    size_t tm = M, tn = N;
-    if (M >= N)
-        tm = round_up((M + tiles - 1) / tiles, 24);
-    else
-        tn = round_up((N + tiles - 1) / tiles, 64);
-    nnq_pool_parallelize_2d(pool, gemm_tile, &g, M, N, tm < M ? tm : M, tn < N ? tn : N);
+    size_t tm, tn;
+    gemm_tiling(M, N, K, &tm, &tn);
+    nnq_pool_parallelize_2d(pool, gemm_tile, &g, M, N, tm, tn);
+}
+
+bool nnq_sgemm_packed_ok(void) { return gemm_choose() == GEMM_AVX2; }
+
+#if !defined(NNQ_REFERENCE_ONLY)
+typedef struct packed_job {
+    size_t K, lda, ldc;
+    const float *A;
+    nnq_sgemm_pack_fn pack;
+    const void *pctx;
+    float *C;
+} packed_job;
+
+/* A column offset j reaches pack as j0 through this shim. */
+typedef struct packed_shift {
+    const packed_job *g;
+    size_t j;
+} packed_shift;
+
+static void pack_shifted(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc, float *dst) {
+    const packed_shift *s = ctx;
+    s->g->pack(s->g->pctx, k0, kc, s->j + j0, nc, dst);
+}
+
+static void packed_tile(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
+    const packed_job *g = ctx;
+    packed_shift s = {g, j};
+    nnq_sgemm_avx2_packed(ni, nj, g->K, g->A + i * g->lda, g->lda, pack_shifted, &s,
+                          g->C + i * g->ldc + j, g->ldc);
+}
+#endif
+
+void nnq_sgemm_packed(nnq_pool *pool, size_t M, size_t N, size_t K, const float *A, size_t lda,
+                      nnq_sgemm_pack_fn pack, const void *pctx, float *C, size_t ldc) {
+#if !defined(NNQ_REFERENCE_ONLY)
+    assert(nnq_sgemm_packed_ok() && K > 0);
+    packed_job g = {K, lda, ldc, A, pack, pctx, C};
+    size_t tm, tn;
+    gemm_tiling(M, N, K, &tm, &tn);
+    nnq_pool_parallelize_2d(pool, packed_tile, &g, M, N, tm, tn);
+#else
+    (void)pool, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)pack, (void)pctx, (void)C,
+        (void)ldc;
+    assert(!"nnq_sgemm_packed without the AVX2 kernel");
+#endif
 }
 
 /* ---------------------------------------------------------------- shared */

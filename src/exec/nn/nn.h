@@ -31,6 +31,31 @@ NNQ_INTERNAL void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K,
                                  const float *A, size_t lda, const float *B, size_t ldb,
                                  float beta, float *C, size_t ldc);
 
+/*
+ * Products whose B operand is produced block by block instead of read from
+ * memory (Conv packs its im2col columns straight into the kernel's layout,
+ * never materializing the whole column matrix).  pack(ctx, k0, kc, j0, nc,
+ * dst) writes rows [k0, k0 + kc) x columns [j0, j0 + nc) of B, nc <=
+ * NNQ_SGEMM_NC, as ceil(nc / NNQ_SGEMM_NR) strips of kc x NNQ_SGEMM_NR
+ * floats (row-major within a strip, columns past nc zero).  It is called
+ * from pool tasks, so it must be reentrant.
+ */
+enum { NNQ_SGEMM_NR = 16, NNQ_SGEMM_NC = 128 };
+typedef void (*nnq_sgemm_pack_fn)(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc,
+                                  float *dst);
+/* True when nnq_sgemm_packed can run (the AVX2+FMA kernel is selected). */
+NNQ_INTERNAL bool nnq_sgemm_packed_ok(void);
+/* C[M x N] = A[M x K] (row-major, lda) * B (from pack); K > 0; tiled over
+ * the pool like nnq_sgemm.  Only when nnq_sgemm_packed_ok().  The result
+ * is bit-identical to nnq_sgemm on the same B. */
+NNQ_INTERNAL void nnq_sgemm_packed(nnq_pool *pool, size_t M, size_t N, size_t K, const float *A,
+                                   size_t lda, nnq_sgemm_pack_fn pack, const void *pctx, float *C,
+                                   size_t ldc);
+/* The serial kernel behind nnq_sgemm_packed (sgemm_avx2.c). */
+NNQ_INTERNAL void nnq_sgemm_avx2_packed(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                                        nnq_sgemm_pack_fn pack, const void *pctx, float *C,
+                                        size_t ldc);
+
 /* DTYPE_MISMATCH unless t is float32 (`what` names the input). */
 NNQ_INTERNAL nnq_status nn_need_float(const nnq_op_ctx *ctx, const nnq_tensor *t, const char *what);
 /* Copy a tensor's dtype and shape into an inferred output. */

@@ -22,7 +22,7 @@
 
 #include "exec/nn/nn.h"
 
-enum { MR = 6, NR = 16, KC = 256, NC = 128 };
+enum { MR = 6, NR = NNQ_SGEMM_NR, KC = 256, NC = NNQ_SGEMM_NC };
 
 /* How a block's sums reach C. */
 typedef enum { STORE_SET, STORE_BETA, STORE_ADD } store_mode;
@@ -125,16 +125,17 @@ static void kernel_any(size_t mr, size_t kc, const float *a, size_t rs, size_t c
     }
 }
 
-void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha, const float *A,
-                    size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc) {
+/* The blocked loop over B blocks packed by `pack`; C = A * B. */
+static void sgemm_blocks(size_t M, size_t N, size_t K, const float *A, size_t rs, size_t cs,
+                         nnq_sgemm_pack_fn pack, const void *pctx, float beta, float *C,
+                         size_t ldc) {
     /* 128 KiB: one KC x NC block of B, reused by every row of the tile. */
     _Alignas(64) float bp[KC * NC];
-    size_t rs = ta ? 1 : lda, cs = ta ? lda : 1;
     for (size_t jc = 0; jc < N; jc += NC) {
         size_t nc = N - jc < NC ? N - jc : NC;
         for (size_t pc = 0; pc < K; pc += KC) {
             size_t kc = K - pc < KC ? K - pc : KC;
-            pack_b(tb, kc, nc, alpha, tb ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, bp);
+            pack(pctx, pc, kc, jc, nc, bp);
             store_mode mode = pc > 0 ? STORE_ADD : beta == 0.0f ? STORE_SET : STORE_BETA;
             for (size_t i = 0; i < M; i += MR) {
                 size_t mr = M - i < MR ? M - i : MR;
@@ -145,4 +146,28 @@ void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,
             }
         }
     }
+}
+
+typedef struct dense_b {
+    bool tb;
+    float alpha;
+    const float *B;
+    size_t ldb;
+} dense_b;
+
+static void pack_dense(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc, float *dst) {
+    const dense_b *d = ctx;
+    pack_b(d->tb, kc, nc, d->alpha, d->tb ? d->B + j0 * d->ldb + k0 : d->B + k0 * d->ldb + j0,
+           d->ldb, dst);
+}
+
+void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha, const float *A,
+                    size_t lda, const float *B, size_t ldb, float beta, float *C, size_t ldc) {
+    dense_b d = {tb, alpha, B, ldb};
+    sgemm_blocks(M, N, K, A, ta ? 1 : lda, ta ? lda : 1, pack_dense, &d, beta, C, ldc);
+}
+
+void nnq_sgemm_avx2_packed(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                           nnq_sgemm_pack_fn pack, const void *pctx, float *C, size_t ldc) {
+    sgemm_blocks(M, N, K, A, lda, 1, pack, pctx, 0.0f, C, ldc);
 }
