@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "exec/broadcast.h"
+#include "exec/elem/bits.h"
 
 typedef enum ew_kind {
     EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_POW, EW_EQUAL, EW_PRELU, /* binary */
@@ -549,5 +550,12 @@ const nnq_op_def nnq_ops_elem[] = {
     UNARY("Gelu"),
     {"Clip", "", 1, 3, 1, 1, clip_infer, NULL, clip_run},
     {"Where", "", 3, 3, 1, 1, where_infer, NULL, where_run},
+    /* elem/bitwise.c */
+    {"BitShift", "", 2, 2, 1, 1, nnq_bits_binary_infer, NULL, nnq_bits_binary_run},
+    {"BitwiseAnd", "", 2, 2, 1, 1, nnq_bits_binary_infer, NULL, nnq_bits_binary_run},
+    {"BitwiseOr", "", 2, 2, 1, 1, nnq_bits_binary_infer, NULL, nnq_bits_binary_run},
+    {"BitwiseXor", "", 2, 2, 1, 1, nnq_bits_binary_infer, NULL, nnq_bits_binary_run},
+    {"BitwiseNot", "", 1, 1, 1, 1, nnq_bitwise_not_infer, NULL, nnq_bitwise_not_run},
+    {"Mod", "", 2, 2, 1, 1, nnq_bits_binary_infer, NULL, nnq_bits_binary_run},
     {0},
 };

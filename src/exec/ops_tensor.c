@@ -1,5 +1,6 @@
 /* ops_tensor.c - tensor-manipulation operators (see op.h); the kernels live
  * in src/exec/tensor/. */
+#include "exec/elem/bits.h"
 #include "exec/tensor/tensor_ops.h"
 
 #define OP(type, name, min_in, max_in, min_out, max_out, scratch)                                  \
@@ -23,5 +24,6 @@ const nnq_op_def nnq_ops_tensor[] = {
     OP("Pad", pad, 1, 4, 1, 1, NULL),
     OP("Resize", resize, 1, 4, 1, 1, nnq_resize_scratch),
     OP("Cast", cast, 1, 1, 1, 1, NULL),
+    OP("CumSum", cumsum, 2, 2, 1, 1, NULL),
     {0},
 };

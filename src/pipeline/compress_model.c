@@ -392,8 +392,8 @@ static nnq_status emit_palette(builder *b, const nnq_compressed_parts *p) {
     return s;
 }
 
-/* Pruning alone: the dense weight with exact zeros (docs/compress.md says
- * why not a sparse initializer). */
+/* Pruning alone, when nothing else makes it smaller: the dense weight with
+ * exact zeros. */
 static nnq_status emit_dense(builder *b, const nnq_compressed *c, const nnq_compressed_parts *p) {
     nnq_tensor *t = NULL;
     NNQ_TRY(new_tensor(NNQ_DTYPE_FLOAT32, p->ndim, p->dims, &t));
@@ -404,6 +404,101 @@ static nnq_status emit_dense(builder *b, const nnq_compressed *c, const nnq_comp
     }
     b->onnx_bytes += t->nbytes;
     return nnq_graph_add_init(b->g, b->weight, t);
+}
+
+/* Bytes of the sparse form's tensors: mask, values with the leading zero,
+ * and about 100 bytes of small shape / shift / axis constants. */
+static uint64_t sparse_bytes(const nnq_compressed_parts *p) {
+    return (uint64_t)p->mask_bytes + 4u * ((uint64_t)p->nnz + 1u) + 100u;
+}
+
+/* A 1-D (ndim 1) or scalar (ndim 0) constant initializer of n values. */
+static nnq_status add_const(builder *b, const char *suffix, nnq_dtype dt, int ndim,
+                            const int64_t *v, size_t n, char **name) {
+    int64_t d = (int64_t)n;
+    nnq_tensor *t = NULL;
+    NNQ_TRY(new_tensor(dt, ndim, &d, &t));
+    for (size_t i = 0; i < n; i++) {
+        if (dt == NNQ_DTYPE_UINT8) ((uint8_t *)t->data)[i] = (uint8_t)v[i];
+        else ((int64_t *)t->data)[i] = v[i];
+    }
+    return add_init(b, suffix, t, name);
+}
+
+/* BitShift's direction is a string attribute, which add_node does not
+ * write: set it on the node just appended. */
+static nnq_status add_shift_right(builder *b, const char *const *ins, char **made) {
+    NNQ_TRY(add_node(b, "BitShift", ins, 2, NULL, 0, NULL, made));
+    nnq_node *nd = &b->g->nodes[b->g->n_nodes - 1];
+    if (!(nd->attrs = nnq_calloc(1, sizeof *nd->attrs))) return oom();
+    nd->n_attrs = 1;
+    nd->attrs[0].type = NNQ_ATTR_STRING;
+    nd->attrs[0].s_len = 5;
+    if (!(nd->attrs[0].name = nnq_strdup("direction")) || !(nd->attrs[0].s = nnq_strdup("RIGHT")))
+        return oom();
+    return NNQ_STATUS_OK;
+}
+
+/* The mask's bits as int32 0 / 1, one per element:
+ * mask [B] -> Unsqueeze [B,1] -> BitShift RIGHT by [7..0] -> Mod 2 ->
+ * Reshape [B*8] (-> Slice [:numel]) -> Cast int32. */
+static nnq_status emit_mask_bits(builder *b, const nnq_compressed_parts *p, char **bits) {
+    static const int64_t shifts[8] = {7, 6, 5, 4, 3, 2, 1, 0}, one[1] = {1}, two[1] = {2};
+    int64_t all = (int64_t)p->mask_bytes * 8, numel = (int64_t)p->numel, zero[1] = {0};
+    char *v[12] = {0};
+    nnq_tensor *tm = NULL;
+    nnq_status s = new_tensor(NNQ_DTYPE_UINT8, 1, &(int64_t){(int64_t)p->mask_bytes}, &tm);
+    if (!s) memcpy(tm->data, p->mask, p->mask_bytes), s = add_init(b, ".mask", tm, &v[0]);
+    if (!s) s = add_const(b, ".unsqueeze_axes", NNQ_DTYPE_INT64, 1, one, 1, &v[1]);
+    if (!s) s = add_node(b, "Unsqueeze", (const char *const[]){v[0], v[1]}, 2, NULL, 0, NULL, &v[2]);
+    if (!s) s = add_const(b, ".shifts", NNQ_DTYPE_UINT8, 1, shifts, 8, &v[3]);
+    if (!s) s = add_shift_right(b, (const char *const[]){v[2], v[3]}, &v[4]);
+    if (!s) s = add_const(b, ".two", NNQ_DTYPE_UINT8, 0, two, 1, &v[5]);
+    if (!s) s = add_node(b, "Mod", (const char *const[]){v[4], v[5]}, 2, NULL, 0, NULL, &v[6]);
+    if (!s) s = add_const(b, ".bits_shape", NNQ_DTYPE_INT64, 1, &all, 1, &v[7]);
+    if (!s) s = add_node(b, "Reshape", (const char *const[]){v[6], v[7]}, 2, NULL, 0, NULL, &v[8]);
+    const char *flat = v[8];
+    if (!s && numel != all) {
+        s = add_const(b, ".slice_start", NNQ_DTYPE_INT64, 1, zero, 1, &v[9]);
+        if (!s) s = add_const(b, ".slice_end", NNQ_DTYPE_INT64, 1, &numel, 1, &v[10]);
+        if (!s) s = add_node(b, "Slice", (const char *const[]){v[8], v[9], v[10]}, 3, NULL, 0, NULL, &v[11]);
+        flat = v[11];
+    }
+    if (!s) s = add_node(b, "Cast", (const char *const[]){flat}, 1, "to", NNQ_DTYPE_INT32, NULL, bits);
+    for (size_t i = 0; i < NNQ_ARRAY_LEN(v); i++) nnq_free(v[i]);
+    return s;
+}
+
+/* Pruning alone as mask + values (docs/compress.md): element i is
+ * values[k] when it is the k-th (from 1) stored element, else values[0] = 0:
+ * idx = CumSum(bits) * bits, W = Reshape(Gather(values, idx), shape). */
+static nnq_status emit_sparse(builder *b, const nnq_compressed_parts *p) {
+    static const int64_t zero[1] = {0};
+    char *v[8] = {0};
+    nnq_tensor *tv = NULL;
+    int64_t nv = (int64_t)p->nnz + 1, nd = p->ndim;
+    nnq_status s = emit_mask_bits(b, p, &v[0]);
+    if (!s) s = new_tensor(NNQ_DTYPE_FLOAT32, 1, &nv, &tv);
+    if (!s) {
+        if (p->nnz) memcpy((float *)tv->data + 1, p->values, p->nnz * sizeof(float));
+        s = add_init(b, ".values", tv, &v[1]);
+    }
+    if (!s) s = add_const(b, ".cumsum_axis", NNQ_DTYPE_INT64, 0, zero, 1, &v[2]);
+    if (!s) s = add_node(b, "CumSum", (const char *const[]){v[0], v[2]}, 2, NULL, 0, NULL, &v[3]);
+    if (!s) s = add_node(b, "Mul", (const char *const[]){v[3], v[0]}, 2, NULL, 0, NULL, &v[4]);
+    if (!s) s = add_node(b, "Gather", (const char *const[]){v[1], v[4]}, 2, "axis", 0, NULL, &v[5]);
+    if (!s) s = add_const(b, ".shape", NNQ_DTYPE_INT64, 1, p->dims, (size_t)nd, &v[6]);
+    if (!s) s = add_node(b, "Reshape", (const char *const[]){v[5], v[6]}, 2, NULL, 0, b->weight, NULL);
+    for (size_t i = 0; i < NNQ_ARRAY_LEN(v); i++) nnq_free(v[i]);
+    return s;
+}
+
+/* Pruning alone: the sparse form when it is smaller than the dense one and
+ * its int32 running count cannot overflow. */
+static nnq_status emit_pruned(builder *b, const nnq_compressed *c, const nnq_compressed_parts *p) {
+    if (p->mask && p->numel < (size_t)INT32_MAX && sparse_bytes(p) < 4u * (uint64_t)p->numel)
+        return emit_sparse(b, p);
+    return emit_dense(b, c, p);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -488,7 +583,7 @@ static nnq_status compress_layer_one(builder *b, size_t k, const wplan *w, nnq_p
     nnq_status s;
     if (p.palette_bits) s = emit_palette(b, &p);
     else if (p.linear_bits) s = emit_linear(b, &p);
-    else s = emit_dense(b, c, &p);
+    else s = emit_pruned(b, c, &p);
     nnq_compressed_free(c);
     return s;
 }

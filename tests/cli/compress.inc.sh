@@ -78,3 +78,6 @@ F=/usr/share/datasets/fashion-mnist
 if [ -f "$F/t10k-images-idx3-ubyte.gz" ]; then
 check "compress --data --labels"        0 "top-1 compressed"         -- $C -o "$TMP/c.onnx" --mode palettize --bits 4 --data "$F/t10k-images-idx3-ubyte.gz" --labels "$F/t10k-labels-idx1-ubyte.gz" --scale 0.0039215686 --mean 0.2860 --std 0.3530 -n 256
 fi
+# Pruning alone writes mask + values decode chains that decompress rebuilds.
+check "compress prune alone sparse"     0 "model bytes: [0-9]* -> 1[0-9][0-9][0-9][0-9][0-9] " -- $NNQ compress $M --min-size 100 -o "$TMP/p.onnx" --prune magnitude --sparsity 0.7
+check "decompress prune alone"          0 "decompressed weights: 4"  -- $NNQ decompress "$TMP/p.onnx" -o "$TMP/pd.onnx"

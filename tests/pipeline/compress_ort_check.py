@@ -55,7 +55,15 @@ MODES = [
       "--linear-dtype", "uint", "--prune", "magnitude", "--sparsity", "0.5"] + GEMM, 21),
     (["--mode", "linear", "--bits", "8", "--granularity", "per-channel", "--linear-mode", "linear",
       "--linear-dtype", "uint"], 13),
+    # pruning alone: mask + values rebuilt with BitShift / Mod / CumSum / Gather
+    (["--prune", "n:m", "--n-m", "2:4"] + GEMM, 13),
+    (["--prune", "threshold", "--threshold", "0.02"], 13),
 ]
+# Pruning-alone modes (index in MODES: sparsity, None when data-dependent).
+# The weights' ONNX bytes must be at most (1 - s) * 32 + 1 bits per weight
+# plus, per weight, ceil rounding, the values' leading 0 and ~100 bytes of
+# shape / shift constants; every file must be smaller than the original.
+PRUNE_ALONE = {9: 0.7, 16: 0.5, 17: None}
 
 try:
     import onnx
@@ -94,6 +102,20 @@ def check(path, opset):
     return "checker skipped (onnx 1.12 does not know opset 21)", True
 
 
+def check_sparse(report, sparsity, size):
+    """Sizes of a pruning-alone model from the report's total line."""
+    tot = next(l.split() for l in report.splitlines() if l.startswith("total"))
+    n_w, orig_b, onnx_b = int(tot[1]), int(tot[2]), int(tot[4])
+    ok = size < orig_size
+    bound = None
+    if sparsity is not None:
+        bound = orig_b * (1 - sparsity) + orig_b / 32 + 120 * n_w
+        ok = ok and onnx_b <= bound
+    print(f"{'ok  ' if ok else 'FAIL'} sparse sizes: weights {onnx_b} / {orig_b} B (bound {bound}), "
+          f"file {size} < {orig_size} B")
+    return ok
+
+
 rng = np.random.default_rng(7)
 x = rng.standard_normal((4, 1, 28, 28)).astype(np.float32)
 xpath = os.path.join(TMP, "ort_check_x.npy")
@@ -105,8 +127,8 @@ for i, (args, want_opset) in enumerate(MODES):
     comp = os.path.join(TMP, f"c{i}.onnx")
     dec = os.path.join(TMP, f"d{i}.onnx")
     ynnq = os.path.join(TMP, f"y{i}.npz")
-    subprocess.run([NNQ, "compress", MODEL, "-o", comp, "-q", "--min-size", "100"] + args,
-                   check=True, stdout=subprocess.DEVNULL)
+    rep = subprocess.run([NNQ, "compress", MODEL, "-o", comp, "--min-size", "100"] + args,
+                         check=True, capture_output=True, text=True).stdout
     subprocess.run([NNQ, "decompress", comp, "-o", dec, "-q"], check=True)
     subprocess.run([NNQ, "run", comp, "--input", f"input={xpath}", "-o", ynnq], check=True,
                    stdout=subprocess.DEVNULL)
@@ -123,6 +145,8 @@ for i, (args, want_opset) in enumerate(MODES):
     ok = ok and d_dec <= 1e-5 and d_run <= tol_run
     fails += not ok
     sizes[i] = os.path.getsize(comp)
+    if i in PRUNE_ALONE:
+        ok = check_sparse(rep, PRUNE_ALONE[i], sizes[i]) and ok
     print(f"{'ok  ' if ok else 'FAIL'} {' '.join(args)}: opset {opset}, {verdict}; "
           f"max|ort(c) - ort(decompressed)| = {d_dec:.3g} (<= 1e-5), "
           f"max|ort(c) - nnq run(c)| = {d_run:.3g} (<= {tol_run:.3g}), "

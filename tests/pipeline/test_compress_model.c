@@ -25,8 +25,8 @@ static void round_trip(const nnq_compress_config *base) {
     o.base = base, o.min_size = 100;
     NNQ_ASSERT_OK(nnq_model_compress(g, &o, &c, &r));
     assert_int_equal(r->n_weights, 4);
-    /* Coded weights become decode chains; pruned-only ones stay initializers. */
-    if (base->palette_bits || base->linear_bits) assert_null(init_of(c, "fc1.weight"));
+    /* Every fc1 form is a decode chain (pruning alone: mask + values). */
+    assert_null(init_of(c, "fc1.weight"));
     size_t n = 0;
     NNQ_ASSERT_OK(nnq_model_decompress(c, &d, &n));
     for (size_t i = 0; i < r->n_weights; i++) {
@@ -77,6 +77,51 @@ static void test_prune_only(void **state) {
     nnq_compress_config b = {0};
     b.prune_mode = NNQ_PRUNE_MODE_MAGNITUDE, b.sparsity = 0.25f;
     round_trip(&b);
+}
+
+/* Pruning alone: mask + values decode chains (Unsqueeze, BitShift, Mod,
+ * Reshape, Cast, CumSum, Mul, Gather, Reshape) evaluated by nnq's executor
+ * give exactly the compress layer's dense weight; a weight whose sparse form
+ * would not be smaller stays a dense initializer with zeros. */
+static void test_prune_sparse_form(void **state) {
+    (void)state;
+    nnq_compress_config b = {0};
+    b.prune_mode = NNQ_PRUNE_MODE_MAGNITUDE, b.sparsity = 0.7f;
+    round_trip(&b);
+    b.prune_mode = NNQ_PRUNE_MODE_THRESHOLD, b.threshold = 0.02f;
+    round_trip(&b);
+
+    nnq_graph *g = NULL, *c = NULL;
+    nnq_compress_report *r = NULL;
+    NNQ_ASSERT_OK(nnq_graph_load(MODEL, NULL, &g));
+    nnq_model_compress_options o = {0};
+    o.base = &b, o.min_size = 100;
+    NNQ_ASSERT_OK(nnq_model_compress(g, &o, &c, &r));
+    /* conv1 [8,1,3,3] at threshold 0.02 keeps 570 / 576 bytes' worth of
+     * values: 72 mask bytes + 4 * 144 values would not be smaller. */
+    assert_non_null(init_of(c, "conv1.weight"));
+    assert_null(init_of(c, "fc1.weight"));
+    const nnq_tensor *mask = init_of(c, "fc1.weight.mask"), *val = init_of(c, "fc1.weight.values");
+    assert_non_null(mask);
+    assert_non_null(val);
+    assert_int_equal(mask->dtype, NNQ_DTYPE_UINT8);
+    assert_int_equal(mask->numel, 128 * 784 / 8); /* fc1 is [128, 784] */
+    assert_int_equal(val->dtype, NNQ_DTYPE_FLOAT32);
+    uint32_t first;
+    memcpy(&first, val->data, sizeof first);
+    assert_int_equal(first, 0); /* +0.0f: what pruned elements gather */
+    size_t ones = 0;
+    for (size_t i = 0; i < mask->numel; i++)
+        for (int k = 0; k < 8; k++) ones += (((const uint8_t *)mask->data)[i] >> k) & 1u;
+    assert_int_equal(val->numel, ones + 1);
+    bool shift = false;
+    for (size_t i = 0; i < c->n_nodes; i++)
+        shift |= strcmp(c->nodes[i].op_type, "BitShift") == 0;
+    assert_true(shift);
+    for (size_t i = 0; i < c->n_opsets; i++)
+        if (!c->opsets[i].domain[0]) assert_int_equal(c->opsets[i].version, 13);
+    nnq_compress_report_free(r);
+    nnq_graph_free(g), nnq_graph_free(c);
 }
 
 static void test_errors(void **state) {
@@ -420,7 +465,7 @@ int main(void) {
         cmocka_unit_test(test_per_block_int4), cmocka_unit_test(test_per_block_uint4_affine),
         cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_max_opset),
         cmocka_unit_test(test_unsafe_opset_raise), cmocka_unit_test(test_per_block_errors),
-        cmocka_unit_test(test_spec_per_block),
+        cmocka_unit_test(test_spec_per_block), cmocka_unit_test(test_prune_sparse_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
