@@ -6,6 +6,7 @@
 #include "calib/calib_impl.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 static float hmin(__m256 v) {
     __m128 m = _mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -65,65 +66,93 @@ void calib_minmax_row_avx2(const float *x, size_t n, float *mn, float *mx, uint3
     calib_minmax_row_ref(x + j, n - j, mn + j, mx + j, ab + j);
 }
 
+/* Broadcast binning parameters, built once per call: kept in locals so the
+ * counter stores (which may alias *p as far as the compiler knows) do not
+ * force p to be reloaded and re-broadcast for every vector. */
+typedef struct bin_consts {
+    __m256 absmask, nbf, edge;
+    __m256i nb, over;
+} bin_consts;
+
 /* Bin indices of 8 values: the reference's fp32 multiply-then-divide
- * (out-of-range lanes may convert to garbage: they are blended away). */
-static __m256i bin_index8(const float *x, const calib_bin_params *p) {
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    const __m256 nbf = _mm256_set1_ps(p->nbins_f), edge = _mm256_set1_ps(p->edge);
-    const __m256i nb = _mm256_set1_epi32((int)p->nbins);
-    const __m256i over = _mm256_set1_epi32((int)CALIB_BIN_OVER(p->nbins));
-    __m256 a = _mm256_and_ps(_mm256_loadu_ps(x), absmask);
+ * (out-of-range lanes may convert to garbage: they are blended away).
+ * A reciprocal multiply with an exact fallback near integer quotients
+ * measured slower: the divider runs beside the counting, which is the bound. */
+static inline __m256i bin_index8(const float *x, const bin_consts *k, bool skip_zeros) {
+    __m256 a = _mm256_and_ps(_mm256_loadu_ps(x), k->absmask);
     /* In-range lanes give t in [0, nbins]; the others are forced to all
      * ones, so one unsigned min lands them on the OVER slot, and then
      * nbins folds into the last bin. */
-    __m256i out = _mm256_castps_si256(_mm256_cmp_ps(a, edge, _CMP_NLE_UQ));
+    __m256i out = _mm256_castps_si256(_mm256_cmp_ps(a, k->edge, _CMP_NLE_UQ));
     /* min: a * nbins overflows to inf for huge in-range values (last bin). */
-    __m256 t = _mm256_min_ps(_mm256_div_ps(_mm256_mul_ps(a, nbf), edge), nbf);
-    __m256i pos = _mm256_min_epu32(_mm256_or_si256(_mm256_cvttps_epi32(t), out), over);
-    pos = _mm256_add_epi32(pos, _mm256_cmpeq_epi32(pos, nb));
-    if (p->skip_zeros) {
+    __m256 t = _mm256_min_ps(_mm256_div_ps(_mm256_mul_ps(a, k->nbf), k->edge), k->nbf);
+    __m256i pos = _mm256_min_epu32(_mm256_or_si256(_mm256_cvttps_epi32(t), out), k->over);
+    pos = _mm256_add_epi32(pos, _mm256_cmpeq_epi32(pos, k->nb));
+    if (skip_zeros) {
         __m256 z = _mm256_cmp_ps(a, _mm256_setzero_ps(), _CMP_EQ_OQ);
-        pos = _mm256_blendv_epi8(pos, nb, _mm256_castps_si256(z));
+        pos = _mm256_blendv_epi8(pos, k->nb, _mm256_castps_si256(z));
     }
     return pos;
 }
 
-/* Each vector of indices is stored to a small ring and counted BIN_DELAY
- * vectors later: extracting lanes right after computing them stalls on
- * vector-to-scalar forwarding, and counting a whole chunk after computing
- * it keeps the two phases from overlapping out of order.  The prefetch
- * keeps DRAM streaming while the counters are updated (the hardware
- * prefetcher alone fell behind). */
-#define BIN_DELAY 8
-#define BIN_RING 16 /* power of two > BIN_DELAY */
+/* Values are binned in blocks of BIN_BLOCK: the indices of block b are
+ * stored to one half of a double buffer while those of block b - 1 are
+ * counted from the other, 8 indices after each vector.  Counting right
+ * after computing stalls on vector-to-scalar forwarding; extracting lanes
+ * with vmovq / vpextrq instead of a store measured slower (Zen 1).  Indices
+ * are read two per 64-bit load: the counter updates (a load and a store
+ * each) are the bound, so every load saved counts.  The prefetch keeps DRAM
+ * streaming while the counters are updated (the hardware prefetcher alone
+ * fell behind). */
+#define BIN_BLOCK 64
 #define BIN_PREFETCH 1024 /* floats ahead */
 
 static inline void count8(const uint32_t *q, uint32_t *s0, uint32_t *s1, uint32_t *s2,
                           uint32_t *s3) {
-    s0[q[0]]++;
-    s1[q[1]]++;
-    s2[q[2]]++;
-    s3[q[3]]++;
-    s0[q[4]]++;
-    s1[q[5]]++;
-    s2[q[6]]++;
-    s3[q[7]]++;
+    uint64_t w[4];
+    memcpy(w, q, sizeof w); /* little-endian: q[2j] is the low half of w[j] */
+    s0[(uint32_t)w[0]]++;
+    s1[w[0] >> 32]++;
+    s2[(uint32_t)w[1]]++;
+    s3[w[1] >> 32]++;
+    s0[(uint32_t)w[2]]++;
+    s1[w[2] >> 32]++;
+    s2[(uint32_t)w[3]]++;
+    s3[w[3] >> 32]++;
+}
+
+/* skip_zeros is a constant at each call, so each variant loses the branch. */
+static inline void bin_blocks(const float *x, size_t nblk, const calib_bin_params *p,
+                              uint32_t *sub, bool skip_zeros) {
+    const size_t stride = CALIB_BIN_SLOTS(p->nbins);
+    uint32_t *s0 = sub, *s1 = sub + stride, *s2 = sub + 2 * stride, *s3 = sub + 3 * stride;
+    const bin_consts k = {_mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff)),
+                          _mm256_set1_ps(p->nbins_f), _mm256_set1_ps(p->edge),
+                          _mm256_set1_epi32((int)p->nbins),
+                          _mm256_set1_epi32((int)CALIB_BIN_OVER(p->nbins))};
+    _Alignas(32) uint32_t buf[2][BIN_BLOCK];
+    const size_t n = nblk * BIN_BLOCK;
+    for (size_t b = 0; b < nblk; b++) {
+        const float *xb = x + b * BIN_BLOCK;
+        if (b * BIN_BLOCK + BIN_PREFETCH < n)
+            for (int j = 0; j < BIN_BLOCK; j += 16)
+                _mm_prefetch((const char *)(xb + BIN_PREFETCH + j), _MM_HINT_T0);
+        uint32_t *cur = buf[b & 1];
+        const uint32_t *prev = buf[(b & 1) ^ 1];
+        for (int j = 0; j < BIN_BLOCK; j += 8) {
+            _mm256_store_si256((__m256i *)(cur + j), bin_index8(xb + j, &k, skip_zeros));
+            if (b > 0) count8(prev + j, s0, s1, s2, s3);
+        }
+    }
+    if (nblk > 0)
+        for (int j = 0; j < BIN_BLOCK; j += 8) count8(buf[(nblk - 1) & 1] + j, s0, s1, s2, s3);
 }
 
 void calib_bin_avx2(const float *x, size_t n, const calib_bin_params *p, uint32_t *sub) {
-    const size_t stride = CALIB_BIN_SLOTS(p->nbins);
-    uint32_t *s0 = sub, *s1 = sub + stride, *s2 = sub + 2 * stride, *s3 = sub + 3 * stride;
-    _Alignas(32) uint32_t ring[BIN_RING * 8];
-    const size_t nvec = n / 8;
-    for (size_t v = 0; v < nvec; v++) {
-        if (v * 8 + BIN_PREFETCH < n)
-            _mm_prefetch((const char *)(x + v * 8 + BIN_PREFETCH), _MM_HINT_T0);
-        _mm256_store_si256((__m256i *)(ring + (v % BIN_RING) * 8), bin_index8(x + v * 8, p));
-        if (v >= BIN_DELAY) count8(ring + ((v - BIN_DELAY) % BIN_RING) * 8, s0, s1, s2, s3);
-    }
-    for (size_t v = nvec > BIN_DELAY ? nvec - BIN_DELAY : 0; v < nvec; v++)
-        count8(ring + (v % BIN_RING) * 8, s0, s1, s2, s3);
-    calib_bin_ref(x + nvec * 8, n - nvec * 8, p, sub);
+    const size_t nblk = n / BIN_BLOCK;
+    if (p->skip_zeros) bin_blocks(x, nblk, p, sub, true);
+    else bin_blocks(x, nblk, p, sub, false);
+    calib_bin_ref(x + nblk * BIN_BLOCK, n - nblk * BIN_BLOCK, p, sub);
 }
 
 /* Same fp32 operations as calib_fake_quant per term, so each term is

@@ -685,7 +685,7 @@ static void test_collect_kernels(void **state) {
     nnq_rng rng;
     uint64_t seed = nnq_test_seed();
     nnq_rng_seed(&rng, seed, 21);
-    const size_t sizes[] = {0, 1, 7, 8, 9, 63, 64, 65, 127, 129, 1031, 4099};
+    const size_t sizes[] = {0, 1, 7, 8, 9, 63, 64, 65, 127, 128, 129, 192, 1031, 4099};
     const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.5f, 0.25f, 1.5f, NAN, INFINITY,
                              -INFINITY, 3e38f, 1e-40f};
     for (size_t si = 0; si < NNQ_ARRAY_LEN(sizes); si++)
