@@ -6,11 +6,13 @@
  * memcpy is re-measured next to every kernel and the ratio uses that
  * neighbour, so a shared machine's changing load skews both alike.
  *
- * Usage: bench_quant [MiB] [reps]      (default 64 MiB, 5 repetitions)
+ * Usage: bench_quant [MiB] [reps] [filter]
+ *   default 64 MiB, 5 repetitions; filter: only kernels whose name contains it
  * Set NNQ_FORCE_SCALAR=1 to time the reference kernels.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "benchutil.h"
 #include "nnq.h"
@@ -76,6 +78,7 @@ typedef struct bench_item {
 int main(int argc, char **argv) {
     size_t mib = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 64;
     int reps = argc > 2 ? atoi(argv[2]) : 5;
+    const char *filter = argc > 3 ? argv[3] : "";
     if (mib == 0) mib = 64;
     bctx c = {0};
     c.n = mib * 1024 * 1024 / sizeof(float);
@@ -122,6 +125,7 @@ int main(int argc, char **argv) {
     printf("%-30s %10s %8s %10s %8s %12s\n", "kernel", "1T GB/s", "/memcpy", "allT GB/s", "/memcpy",
            "memcpy GB/s");
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        if (!strstr(items[i].name, filter)) continue;
         mc = bench_memcpy_gbps(bytes, reps);
         c.pool = NULL;
         double t1 = bench_best(items[i].fn, &c, reps);

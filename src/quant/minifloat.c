@@ -18,14 +18,16 @@ static inline float f32_from_bits(uint32_t u) {
 }
 
 float nnq_round_half_even(float x) {
-    /* Adding and subtracting 2^23 leaves the rounded integer under the
-     * default round-to-nearest-even mode of IEEE addition, without depending
-     * on the caller's fenv like rintf does. */
+    /* floorf, the subtraction and the +1 are exact for |x| < 2^23, so the
+     * result is round-half-even whatever the caller's fenv rounding mode
+     * (an add/subtract of 2^23, or rintf, would follow that mode). */
     const float magic = 8388608.0f;
     float a = fabsf(x);
     if (!(a < magic)) return x; /* already integral, Inf or NaN */
-    float r = (a + magic) - magic;
-    return copysignf(r, x);
+    float fl = floorf(a);
+    float frac = a - fl;
+    if (frac > 0.5f || (frac == 0.5f && ((int32_t)fl & 1))) fl += 1.0f;
+    return copysignf(fl, x);
 }
 
 /*

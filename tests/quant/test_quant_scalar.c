@@ -1,4 +1,5 @@
 /* test_quant_scalar.c - rounding, FP8 / FP4 / FP16 / BF16 coders, bit packing. */
+#include <fenv.h>
 #include <math.h>
 #include <string.h>
 
@@ -293,9 +294,34 @@ static void t_qformat_traits(void **state) {
     NNQ_ASSERT_FAILS(nnq_qformat_from_name("fp7", &f), NNQ_STATUS_UNKNOWN_NAME, "'fp7'");
 }
 
+/* Round half to even must not follow the caller's fenv rounding mode: the
+ * same table under every IEEE mode (values hand-derived from the
+ * definition: ties go to the even neighbour). */
+static void t_round_half_even_any_fenv_mode(void **state) {
+    (void)state;
+    static const float in[] = {2.7f, 2.5f, 3.5f, -2.5f, -2.7f, 0.5f, -0.5f, 1.5f, 0.49999997f,
+                               8388607.5f, -8388607.5f, 1e30f, 123.25f, -0.0f};
+    static const float want[] = {3.0f, 2.0f, 4.0f, -2.0f, -3.0f, 0.0f, -0.0f, 2.0f, 0.0f,
+                                 8388608.0f, -8388608.0f, 1e30f, 123.0f, -0.0f};
+    static const int modes[] = {FE_TONEAREST, FE_TOWARDZERO, FE_UPWARD, FE_DOWNWARD};
+    for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+        assert_int_equal(fesetround(modes[m]), 0);
+        for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+            volatile float x = in[i];
+            float got = nnq_round_half_even(x);
+            if (!nnq_test_same_bits(got, want[i])) {
+                fesetround(FE_TONEAREST);
+                fail_msg("mode %zu: round(%a) = %a, want %a", m, (double)in[i], (double)got,
+                         (double)want[i]);
+            }
+        }
+    }
+    fesetround(FE_TONEAREST);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_round_half_even), cmocka_unit_test(t_fp8_decode_all),
+        cmocka_unit_test(t_round_half_even), cmocka_unit_test(t_round_half_even_any_fenv_mode), cmocka_unit_test(t_fp8_decode_all),
         cmocka_unit_test(t_fp8_encode_golden), cmocka_unit_test(t_fp8_roundtrip),
         cmocka_unit_test(t_fp4_e2m1),        cmocka_unit_test(t_fp16_bf16),
         cmocka_unit_test(t_fast_encoder_matches_reference),
