@@ -84,6 +84,14 @@ NNQ_API nnq_status nnq_graph_save(const nnq_graph *graph, const char *path,
  */
 NNQ_API nnq_status nnq_graph_save_memory(const nnq_graph *graph, void **data, size_t *size);
 
+/**
+ * Deep copy of a graph (through its serialized form, so the copy is exactly
+ * what a save and reload would give).  *out is owned by the caller
+ * (nnq_graph_free).  Errors: those of nnq_graph_save_memory and
+ * nnq_graph_load_memory.
+ */
+NNQ_API nnq_status nnq_graph_clone(const nnq_graph *graph, nnq_graph **out);
+
 /* ------------------------------------------------------------------------ */
 /* ONNX TensorProto files (the test suite's input_0.pb / output_0.pb)        */
 /* ------------------------------------------------------------------------ */

@@ -16,6 +16,15 @@ nnq_status nnq_op_error(const nnq_op_ctx *ctx, nnq_status s, const char *fmt, ..
                      n && n->op_type ? n->op_type : "?", msg);
 }
 
+nnq_status nnq_op_need_inputs(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n,
+                              size_t k) {
+    for (size_t i = 0; i < k; i++)
+        if (i >= n || !in[i])
+            return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT, "required input %zu is missing",
+                                i);
+    return NNQ_STATUS_OK;
+}
+
 const char *nnq_op_input_name(const nnq_op_ctx *ctx, size_t i) {
     const nnq_node *n = ctx->node;
     if (!n || i >= n->n_inputs || !n->inputs[i]) return "?";

@@ -80,15 +80,6 @@ static nnq_status check_type(const nnq_op_ctx *ctx, const nnq_tensor *t, size_t 
                                        : "does not support (float32 and integers only)");
 }
 
-static nnq_status need_inputs(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n,
-                              size_t k) {
-    for (size_t i = 0; i < k; i++)
-        if (i >= n || !in[i])
-            return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT, "required input %zu is missing",
-                                i);
-    return NNQ_STATUS_OK;
-}
-
 static nnq_status same_type(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t a,
                             size_t b) {
     if (in[a]->dtype == in[b]->dtype) return NNQ_STATUS_OK;
@@ -365,7 +356,7 @@ static nnq_status binary_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *i
                                nnq_out_shape *outs, size_t n_out) {
     const ew_desc *d = ew_find(ctx);
     assert(d);
-    NNQ_TRY(need_inputs(ctx, in, n, 2));
+    NNQ_TRY(nnq_op_need_inputs(ctx, in, n, 2));
     NNQ_TRY(check_type(ctx, in[0], 0, d->types));
     if (d->kind == EW_POW)
         NNQ_TRY(check_type(ctx, in[1], 1, T_ARITH));
@@ -442,7 +433,7 @@ static nnq_status unary_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in
     const ew_desc *d = ew_find(ctx);
     ew_args a;
     assert(d);
-    NNQ_TRY(need_inputs(ctx, in, n, 1));
+    NNQ_TRY(nnq_op_need_inputs(ctx, in, n, 1));
     NNQ_TRY(check_type(ctx, in[0], 0, d->types));
     NNQ_TRY(unary_args(ctx, d, &a));
     same_shape(in[0], &outs[0]);
@@ -519,7 +510,7 @@ static void where_row(const void *kctx, void *out, const void *const *in, const 
 
 static nnq_status where_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n,
                               nnq_out_shape *outs, size_t n_out) {
-    NNQ_TRY(need_inputs(ctx, in, n, 3));
+    NNQ_TRY(nnq_op_need_inputs(ctx, in, n, 3));
     if (in[0]->dtype != NNQ_DTYPE_BOOL)
         return nnq_op_error(ctx, NNQ_STATUS_DTYPE_MISMATCH,
                             "condition '%s' has type %s, expected bool", nnq_op_input_name(ctx, 0),

@@ -428,3 +428,14 @@ nnq_status nnq_graph_save(const nnq_graph *g, const char *path, const nnq_graph_
     nnq_free(ext_path);
     return s;
 }
+
+nnq_status nnq_graph_clone(const nnq_graph *g, nnq_graph **out) {
+    void *buf = NULL;
+    size_t len = 0;
+    if (!out) return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "graph_clone: out is NULL");
+    *out = NULL;
+    NNQ_TRY(nnq_graph_save_memory(g, &buf, &len));
+    nnq_status s = nnq_graph_load_memory(buf, len, NULL, out);
+    nnq_free(buf);
+    return s;
+}

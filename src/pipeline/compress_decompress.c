@@ -87,7 +87,7 @@ static nnq_status reduce_to_chains(nnq_graph *e, char **sinks, size_t n) {
 static nnq_status evaluate(const nnq_graph *model, char **sinks, size_t n, nnq_tensor **vals) {
     nnq_graph *e = NULL;
     nnq_exec *ex = NULL;
-    NNQ_TRY(cmodel_clone(model, &e));
+    NNQ_TRY(nnq_graph_clone(model, &e));
     nnq_status s = reduce_to_chains(e, sinks, n);
     if (!s) s = nnq_exec_create(e, NULL, &ex);
     if (!s) s = nnq_exec_run(ex, NULL, 0, vals, n);
@@ -118,7 +118,7 @@ nnq_status nnq_model_decompress(const nnq_graph *model, nnq_graph **out, size_t 
     *out = NULL;
     if (n_weights) *n_weights = 0;
     nnq_graph *g = NULL;
-    NNQ_TRY(cmodel_clone(model, &g));
+    NNQ_TRY(nnq_graph_clone(model, &g));
     bool *dec = nnq_calloc(g->n_nodes ? g->n_nodes : 1, sizeof *dec);
     char **sinks = NULL;
     size_t n = 0;

@@ -856,15 +856,6 @@ static void raise_opset(nnq_graph *g, bool to21) {
     if (g->ir_version < ir) g->ir_version = ir;
 }
 
-nnq_status cmodel_clone(const nnq_graph *model, nnq_graph **out) {
-    void *buf = NULL;
-    size_t len = 0;
-    NNQ_TRY(nnq_graph_save_memory(model, &buf, &len));
-    nnq_status s = nnq_graph_load_memory(buf, len, NULL, out);
-    nnq_free(buf);
-    return s;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The model                                                                 */
 /* ------------------------------------------------------------------------ */
@@ -1018,7 +1009,7 @@ nnq_status nnq_model_compress(const nnq_graph *model, const nnq_model_compress_o
     if (!s && !(rs.rep = nnq_calloc(1, sizeof *rs.rep))) s = oom();
     if (!s && rs.inc.n && !(rs.inc_hit = nnq_calloc(rs.inc.n, sizeof *rs.inc_hit))) s = oom();
     if (!s) s = serialized_size(model, &rs.rep->model_bytes_before);
-    if (!s) s = cmodel_clone(model, &rs.g);
+    if (!s) s = nnq_graph_clone(model, &rs.g);
     if (!s) s = find_candidates(rs.g, o, &rs.cand, &rs.n_cand);
     rs.b.g = rs.g;
     if (!s) s = allow_opset21(&rs.b, o->max_opset);

@@ -72,7 +72,5 @@ NNQ_INTERNAL void cspec_resolve(const nnq_compress_spec *spec, const char *op_ty
 /* The tensor-level config the settings stand for. */
 NNQ_INTERNAL void cspec_to_config(const cspec_settings *s, nnq_compress_config *out);
 
-/* A deep copy of a graph (serialized and loaded back, tensors inline). */
-NNQ_INTERNAL nnq_status cmodel_clone(const struct nnq_graph *model, struct nnq_graph **out);
 
 #endif

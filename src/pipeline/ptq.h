@@ -109,7 +109,5 @@ NNQ_INTERNAL double ptq_sqnr_db(double sig, double noise);
 NNQ_INTERNAL size_t ptq_eval_weight_count(const nnq_graph *gq);
 NNQ_INTERNAL nnq_status ptq_eval_weights(const nnq_graph *gf, const nnq_graph *gq,
                                          nnq_eval_report *r);
-/* Deep copy of a graph (serialize and load back). */
-NNQ_INTERNAL nnq_status ptq_graph_copy(const nnq_graph *g, nnq_graph **out);
 
 #endif

@@ -214,7 +214,7 @@ nnq_status ptq_eval_weights(const nnq_graph *gf, const nnq_graph *gq, nnq_eval_r
     nnq_graph *folded = NULL;
     /* The quantizer's own steps on its copy (ptq_plan.c): deterministic, so
      * the folded weights are bit-identical to the ones it quantized. */
-    nnq_status st = ptq_graph_copy(gf, &folded);
+    nnq_status st = nnq_graph_clone(gf, &folded);
     if (!st) st = nnq_graph_toposort(folded);
     if (!st) st = nnq_graph_fold_batchnorm(folded, NULL);
     for (size_t i = 0; !st && i < gq->n_nodes; i++) {

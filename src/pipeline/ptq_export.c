@@ -259,7 +259,7 @@ nnq_status nnq_ptq_build(nnq_ptq *p, nnq_graph **out) {
     *out = NULL;
     NNQ_TRY(ptq_compute_ranges(p, true));
     nnq_graph *g = NULL;
-    NNQ_TRY(ptq_graph_copy(p->g, &g));
+    NNQ_TRY(nnq_graph_clone(p->g, &g));
     int opset = 0;
     nnq_status st = NNQ_STATUS_OK;
     for (size_t i = 0; !st && i < p->n_sites; i++)

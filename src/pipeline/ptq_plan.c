@@ -24,15 +24,6 @@ static int64_t node_attr_int(const nnq_node *n, const char *name, int64_t dflt) 
     return dflt;
 }
 
-nnq_status ptq_graph_copy(const nnq_graph *g, nnq_graph **out) {
-    void *buf = NULL;
-    size_t size = 0;
-    NNQ_TRY(nnq_graph_save_memory(g, &buf, &size));
-    nnq_status s = nnq_graph_load_memory(buf, size, NULL, out);
-    nnq_free(buf);
-    return s;
-}
-
 void ptq_range_clear(ptq_range *r) {
     nnq_free(r->amax);
     nnq_free(r->rmin);
@@ -342,7 +333,7 @@ nnq_status nnq_ptq_create(const nnq_graph *model, const nnq_config *cfg,
     if (options) p->opt = *options;
     p->opt.exclude = NULL, p->opt.n_exclude = 0; /* borrowed only during create */
     p->cfg = cfg;
-    nnq_status s = ptq_graph_copy(model, &p->g);
+    nnq_status s = nnq_graph_clone(model, &p->g);
     if (!s) s = nnq_graph_toposort(p->g);
     if (!s && !p->opt.no_fold_batchnorm) s = nnq_graph_fold_batchnorm(p->g, &p->n_folded);
     for (size_t i = 0; !s && i < p->g->n_nodes; i++) s = plan_node(p, i);

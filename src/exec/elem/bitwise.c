@@ -99,15 +99,6 @@ static void bits_row(const void *kctx, void *out, const void *const *in, const i
     }
 }
 
-static nnq_status need_inputs(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n,
-                              size_t k) {
-    for (size_t i = 0; i < k; i++)
-        if (i >= n || !in[i])
-            return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT, "required input %zu is missing",
-                                i);
-    return NNQ_STATUS_OK;
-}
-
 /* The operation the node asks for, from op_type and attributes. */
 static nnq_status bits_kind(const nnq_op_ctx *ctx, bit_kind *k) {
     const char *op = ctx->node->op_type;
@@ -156,7 +147,7 @@ nnq_status nnq_bits_binary_infer(const nnq_op_ctx *ctx, const nnq_tensor *const 
                                  nnq_out_shape *outs, size_t n_out) {
     bit_kind k;
     (void)n_out;
-    NNQ_TRY(need_inputs(ctx, in, n_in, 2));
+    NNQ_TRY(nnq_op_need_inputs(ctx, in, n_in, 2));
     NNQ_TRY(bits_kind(ctx, &k));
     NNQ_TRY(check_dtype(ctx, k, in[0]->dtype));
     if (in[1]->dtype != in[0]->dtype)
@@ -195,7 +186,7 @@ nnq_status nnq_bits_binary_run(const nnq_op_ctx *ctx, const nnq_tensor *const *i
 nnq_status nnq_bitwise_not_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
                                  nnq_out_shape *outs, size_t n_out) {
     (void)n_out;
-    NNQ_TRY(need_inputs(ctx, in, n_in, 1));
+    NNQ_TRY(nnq_op_need_inputs(ctx, in, n_in, 1));
     NNQ_TRY(check_dtype(ctx, BK_NOT, in[0]->dtype));
     outs[0].dtype = in[0]->dtype;
     outs[0].ndim = in[0]->ndim;
