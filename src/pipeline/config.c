@@ -342,16 +342,20 @@ static bool list_dir(void *vctx, const char *dir, size_t len) {
     cfg_buf *b = vctx;
     char path[4096];
     snprintf(path, sizeof(path), "%.*s", (int)len, dir);
-    DIR *d = opendir(path);
-    if (d == NULL) return false;
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    /* Sorted, so the message does not depend on the file system's order. */
+    struct dirent **ents = NULL;
+    int count = scandir(path, &ents, NULL, alphasort);
+    if (count < 0) return false;
+    for (int k = 0; k < count; k++) {
+        const struct dirent *e = ents[k];
         for (size_t x = 0; x < NNQ_ARRAY_LEN(preset_exts); x++) {
             if (e->d_name[0] == '.' || !ends_with(e->d_name, preset_exts[x])) continue;
             size_t n = strlen(e->d_name) - strlen(preset_exts[x]);
             cfg_buf_printf(b, "%s%.*s", b->len ? ", " : "", (int)n, e->d_name);
         }
+        free(ents[k]);
     }
-    closedir(d);
+    free(ents);
     return false;
 }
 
