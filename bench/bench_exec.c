@@ -8,9 +8,16 @@
  * sum of all activations.  The model's
  * single input comes from INPUT.npy.  bench/bench_exec.py drives it next to
  * ONNX Runtime and prints the comparison table.
+ *
+ *   bench_exec --pool-overhead [THREADS=2] [REPS=20000]
+ *
+ * times an empty parallel loop (one tile per thread): the fixed cost of
+ * waking the pool, which sets the smallest work worth splitting (see
+ * gemm_tiling in src/exec/nn/gemm.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "benchutil.h"
@@ -45,7 +52,33 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+static void noop_task(void *ctx, size_t start, size_t count) {
+    (void)ctx, (void)start, (void)count;
+}
+
+static int pool_overhead(int argc, char **argv) {
+    size_t threads = argc > 2 ? (size_t)atoi(argv[2]) : 2;
+    int reps = argc > 3 ? atoi(argv[3]) : 20000;
+    nnq_pool *pool = NULL;
+    if (nnq_pool_create(threads ? threads : 1, &pool)) {
+        fprintf(stderr, "bench_exec: %s\n", nnq_last_error());
+        return 1;
+    }
+    size_t n = nnq_pool_threads(pool);
+    for (int r = 0; r < 100; r++)
+        nnq_pool_parallelize_1d(pool, noop_task, NULL, n, 1);
+    double t0 = bench_now(), cpu0 = cpu_now();
+    for (int r = 0; r < reps; r++)
+        nnq_pool_parallelize_1d(pool, noop_task, NULL, n, 1);
+    double dt = (bench_now() - t0) / (reps > 0 ? reps : 1);
+    double cpu = (cpu_now() - cpu0) / (reps > 0 ? reps : 1);
+    printf("pool_overhead threads %zu wall_us %.2f cpu_us %.2f\n", n, dt * 1e6, cpu * 1e6);
+    nnq_pool_free(pool);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--pool-overhead") == 0) return pool_overhead(argc, argv);
     if (argc < 3) {
         fprintf(stderr, "usage: %s MODEL.onnx INPUT.npy [THREADS] [REPS]\n", argv[0]);
         return 2;

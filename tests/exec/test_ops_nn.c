@@ -216,7 +216,15 @@ static void test_sgemm_paths(void **state) {
                                       {7, 129, 513},
                                       {11, 145, 256},
                                       {6, 16, 257},
-                                      {4, 131, 3}};
+                                      {4, 131, 3},
+                                      /* gemm_tiling regimes: column tiles
+                                       * with a tail, row tiles for N of 3
+                                       * strips, the 2-tile minimum, both */
+                                      {64, 144, 576},
+                                      {128, 36, 576},
+                                      {32, 2304, 27},
+                                      {67, 40, 400},
+                                      {200, 100, 900}};
     nnq_pool *pools[3];
     size_t threads[3] = {1, 2, 7};
     for (int p = 0; p < 3; p++)
@@ -241,6 +249,15 @@ static void test_sgemm_paths(void **state) {
                 free(tmp);
             }
             expect_close(got, ref, M * N, 1e-5f * (float)(K + 1));
+#if !defined(NNQ_REFERENCE_ONLY)
+            if (nnq_sgemm_packed_ok() && K > 0) {
+                /* the AVX2 kernel's sums do not depend on the tiling: the
+                 * tiled product equals one untiled serial call */
+                memcpy(ref, C0, M * N * sizeof *ref);
+                nnq_sgemm_avx2(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 2.0f, ref, N);
+                assert_memory_equal(got, ref, M * N * sizeof *got);
+            }
+#endif
             free(A);
             free(B);
             free(C0);
@@ -383,6 +400,8 @@ static const conv_case conv_cases[] = {
     {2, 1, 3, 5, 1, {7, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL}, /* plain 3x3 */
     {2, 2, 4, 6, 2, {8, 7}, {3, 2}, {2, 1}, {1, 2}, {0, 1, 2, 0}, NULL}, /* groups, dilation */
     {2, 1, 8, 8, 8, {9, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL}, /* depthwise */
+    /* batch 1, 64 x 144 x 576 = 5.3M multiply-adds: split in column tiles */
+    {2, 1, 64, 64, 1, {12, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL},
     {2, 1, 8, 16, 8, {6, 5}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_UPPER"}, /* depthwise x2 */
     {2, 1, 3, 2, 1, {6, 5}, {3, 2}, {2, 2}, {1, 1}, {0}, "SAME_LOWER"},
     {2, 1, 3, 2, 1, {6, 7}, {4, 2}, {1, 3}, {1, 1}, {0}, "VALID"},

@@ -377,7 +377,8 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
             nnq_sgemm(ctx->pool, false, false, g.M, cols, K, 1.0f, j.w, K, j.col, cols, 0.0f,
                       j.col + K * cols, cols);
         }
-        nnq_pool_parallelize_1d(ctx->pool, unbatch_task, &j, g.N * g.M, 16);
+        nnq_pool_parallelize_1d(nn_pool_for(ctx->pool, g.N * g.M * g.osp), unbatch_task, &j,
+                                g.N * g.M, 16);
         return NNQ_STATUS_OK;
     }
     /* Many small groups (depthwise): one task per group.  Few groups: the
@@ -394,7 +395,9 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
         for (size_t gi = 0; gi < g.G; gi++)
             conv_group(&j, gi, ctx->pool);
     }
-    if (j.b) nnq_pool_parallelize_1d(ctx->pool, bias_task, &j, g.N * g.M, 16);
+    if (j.b)
+        nnq_pool_parallelize_1d(nn_pool_for(ctx->pool, g.N * g.M * g.osp), bias_task, &j,
+                                g.N * g.M, 16);
     return NNQ_STATUS_OK;
 }
 

@@ -66,12 +66,19 @@ static void gemm_tile(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
 
 static void blas_single_thread(void) { openblas_set_num_threads(1); }
 
-/* OpenBLAS runs small products far below its peak (a 64x192x256 call runs
- * at half the rate of a 64x768x256 one on Zen 2), so tiles are as large as
- * parallelism allows: a product of at most 2^TILE_LOG2 multiply-adds is one
- * call; a larger one is cut along its longer output dim into at most
- * MAX_TILES panels of about that size (larger once the cap binds). */
-enum { TILE_LOG2 = 23, MAX_TILES = 16 };
+/*
+ * Tiling.  The tiles depend on M, N and K only (never on the thread count),
+ * so any pool runs the same calls.  A product of under 2^(TILE_LOG2 - 1)
+ * multiply-adds is one call: below that a pool wake-up (~9 us for two
+ * threads, `bench_exec --pool-overhead`) eats most of what a second thread
+ * saves.  Larger products are cut into about work / 2^TILE_LOG2 tiles, at
+ * least 2 and at most MAX_TILES, so the batch-1 convs of small CNNs
+ * (64 x 144 x 576) give a 2-thread pool work to share.  Columns are cut
+ * first, in whole NNQ_SGEMM_NR strips: each column tile packs only its own
+ * part of B, so the split adds no work; rows (in MR_ALIGN multiples, whole
+ * kernel row tiles) take the rest, since each row tile repacks all of B.
+ */
+enum { TILE_LOG2 = 21, MAX_TILES = 16, MR_ALIGN = 6 };
 
 static gemm_path gemm_choose(void) {
     uint32_t f = nnq_cpu_features();
@@ -88,15 +95,20 @@ static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 /* The output tile of an M x N x K product: tm x tn, from the sizes only. */
 static void gemm_tiling(size_t M, size_t N, size_t K, size_t *tm, size_t *tn) {
     double work = (double)M * (double)N * (double)K;
-    size_t tiles = (size_t)(work / (double)(1 << TILE_LOG2));
+    double want = work / (double)((size_t)1 << TILE_LOG2);
     *tm = M;
     *tn = N;
-    if (tiles <= 1) return;
-    if (tiles > MAX_TILES) tiles = MAX_TILES;
-    if (M >= N)
-        *tm = NNQ_MIN(round_up((M + tiles - 1) / tiles, 24), M);
-    else
-        *tn = NNQ_MIN(round_up((N + tiles - 1) / tiles, 64), N);
+    if (want < 0.5) return;
+    size_t tiles = want >= (double)MAX_TILES ? MAX_TILES : want < 2.0 ? 2 : (size_t)want;
+    /* Column tiles of at least two strips keep a narrow tail tile from
+     * holding a whole share of the work (N = 36 would split 32 + 4). */
+    size_t strips = (N + NNQ_SGEMM_NR - 1) / NNQ_SGEMM_NR;
+    size_t tiles_n = NNQ_MAX(NNQ_MIN(tiles, strips / 2), (size_t)1);
+    size_t per = (strips + tiles_n - 1) / tiles_n;
+    tiles_n = (strips + per - 1) / per;
+    *tn = NNQ_MIN(per * NNQ_SGEMM_NR, N);
+    size_t tiles_m = tiles / tiles_n;
+    if (tiles_m > 1) *tm = NNQ_MIN(round_up((M + tiles_m - 1) / tiles_m, MR_ALIGN), M);
 }
 
 void nnq_sgemm(nnq_pool *pool, bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,

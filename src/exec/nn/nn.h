@@ -56,6 +56,18 @@ NNQ_INTERNAL void nnq_sgemm_avx2_packed(size_t M, size_t N, size_t K, const floa
                                         nnq_sgemm_pack_fn pack, const void *pctx, float *C,
                                         size_t ldc);
 
+/*
+ * The pool to run a loop of about `work` simple float operations on: NULL
+ * (serial) below NN_PARALLEL_MIN, where waking the pool (~9 us for two
+ * threads, `bench_exec --pool-overhead`) costs more than a second thread
+ * saves.  The choice depends on sizes only and the tiles are the same
+ * either way, so results stay independent of the thread count.
+ */
+enum { NN_PARALLEL_MIN = 1 << 16 };
+static inline nnq_pool *nn_pool_for(nnq_pool *pool, size_t work) {
+    return work < NN_PARALLEL_MIN ? NULL : pool;
+}
+
 /* DTYPE_MISMATCH unless t is float32 (`what` names the input). */
 NNQ_INTERNAL nnq_status nn_need_float(const nnq_op_ctx *ctx, const nnq_tensor *t, const char *what);
 /* Copy a tensor's dtype and shape into an inferred output. */

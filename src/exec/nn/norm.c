@@ -90,7 +90,7 @@ nnq_status nn_batchnorm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, 
     bn_job j = {in[0]->data, in[1]->data,  in[2]->data, in[3]->data,
                 in[4]->data, out[0]->data, C,           planes ? in[0]->numel / planes : 0,
                 eps};
-    nnq_pool_parallelize_1d(ctx->pool, bn_task, &j, planes, 4);
+    nnq_pool_parallelize_1d(nn_pool_for(ctx->pool, in[0]->numel), bn_task, &j, planes, 4);
     return NNQ_STATUS_OK;
 }
 
@@ -182,7 +182,9 @@ nnq_status nn_layernorm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, 
                 out[0]->data,
                 n_out > 1 && out[1] ? out[1]->data : NULL,
                 n_out > 2 && out[2] ? out[2]->data : NULL};
-    nnq_pool_parallelize_1d(ctx->pool, ln_task, &j, g.rows, 8);
+    /* three passes: mean, variance, normalize */
+    nnq_pool *pool = nn_pool_for(ctx->pool, in[0]->numel * 3);
+    nnq_pool_parallelize_1d(pool, ln_task, &j, g.rows, 8);
     return NNQ_STATUS_OK;
 }
 
@@ -230,6 +232,6 @@ nnq_status nn_instancenorm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *i
     in_job j = {in[0]->data,  in[1]->data, in[2]->data,
                 out[0]->data, C,           planes ? in[0]->numel / planes : 0,
                 eps};
-    nnq_pool_parallelize_1d(ctx->pool, in_task, &j, planes, 1);
+    nnq_pool_parallelize_1d(nn_pool_for(ctx->pool, in[0]->numel * 3), in_task, &j, planes, 1);
     return NNQ_STATUS_OK;
 }

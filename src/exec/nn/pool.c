@@ -234,7 +234,11 @@ static nnq_status pool_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
     j.isp = nn_window_in_size(&j.w);
     j.osp = nn_window_out_size(&j.w);
     size_t planes = (size_t)in[0]->dims[0] * (size_t)in[0]->dims[1];
-    nnq_pool_parallelize_1d(ctx->pool, pool_task, &j, planes, 1);
+    size_t taps = 1;
+    for (int d = 0; d < j.w.nsp; d++)
+        taps *= (size_t)j.w.k[d];
+    nnq_pool *pool = nn_pool_for(ctx->pool, planes * j.osp * taps);
+    nnq_pool_parallelize_1d(pool, pool_task, &j, planes, 1);
     return NNQ_STATUS_OK;
 }
 
@@ -298,7 +302,7 @@ static void global_task(void *ctx, size_t start, size_t count) {
 static nnq_status global_run(const nnq_op_ctx *ctx, const nnq_tensor *x, nnq_tensor *y, bool max) {
     size_t planes = (size_t)x->dims[0] * (size_t)x->dims[1];
     global_job j = {x->data, y->data, planes ? x->numel / planes : 0, max};
-    nnq_pool_parallelize_1d(ctx->pool, global_task, &j, planes, 16);
+    nnq_pool_parallelize_1d(nn_pool_for(ctx->pool, x->numel), global_task, &j, planes, 16);
     return NNQ_STATUS_OK;
 }
 

@@ -78,7 +78,9 @@ static nnq_status sm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, nnq
     size_t outer = 0, len = 0, inner = 0;
     NNQ_TRY(sm_geom(ctx, in[0], &outer, &len, &inner));
     sm_job j = {in[0]->data, out[0]->data, len, inner, log};
-    nnq_pool_parallelize_1d(ctx->pool, sm_task, &j, outer * inner, 16);
+    /* exp costs about as much as ten simple operations */
+    nnq_pool *pool = nn_pool_for(ctx->pool, in[0]->numel * 10);
+    nnq_pool_parallelize_1d(pool, sm_task, &j, outer * inner, 16);
     return NNQ_STATUS_OK;
 }
 
