@@ -415,6 +415,9 @@ static const conv_case conv_cases[] = {
     {2, 3, 40, 24, 1, {13, 11}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, NULL},
     /* batched, over 2^23 multiply-adds: two column tiles split image 1 */
     {2, 3, 48, 64, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL},
+    /* output rows (34 wide) crossing the 16-column strips, a 2 x 5 kernel
+     * whose second K block starts at tap (1, 1), dilation along W */
+    {2, 2, 30, 7, 1, {9, 37}, {2, 5}, {2, 1}, {2, 2}, {1, 2, 0, 3}, NULL},
 };
 
 /* Conv's fused im2col (columns packed inside the product) against an

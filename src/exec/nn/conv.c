@@ -143,8 +143,9 @@ static void gather_row(float *restrict dst, const float *restrict src, int64_t s
  * inside [0, in); the rest fall in the padding. */
 static void tap_range(int64_t base, int64_t s, int64_t in, int64_t olen, int64_t *lo,
                       int64_t *hi) {
-    int64_t l = base >= 0 ? 0 : (-base + s - 1) / s;
-    int64_t h = base >= in ? 0 : (in - base + s - 1) / s;
+    /* stride 1 (most convs) skips two divisions per row */
+    int64_t l = base >= 0 ? 0 : s == 1 ? -base : (-base + s - 1) / s;
+    int64_t h = base >= in ? 0 : s == 1 ? in - base : (in - base + s - 1) / s;
     if (l > olen) l = olen;
     if (h > olen) h = olen;
     *lo = l;
@@ -240,50 +241,82 @@ typedef struct conv_pack {
     const float *x;
 } conv_pack;
 
-/* Row k of the column matrix, columns [j0, j0 + nc), into dst. */
-static void pack_row(const conv_geom *g, const float *x, size_t k, size_t j0, size_t nc,
-                     float *dst) {
-    const nn_window *w = &g->w;
-    int64_t H = w->in[0], W = w->in[1], OH = w->out[0], OW = w->out[1], sw = w->s[1];
-    size_t kw = (size_t)w->k[1], c = k / g->ksp, kk = k % g->ksp;
-    int64_t hb = (int64_t)(kk / kw) * w->d[0] - w->pb[0];
-    int64_t wb = (int64_t)(kk % kw) * w->d[1] - w->pb[1];
-    int64_t lo, hi;
-    tap_range(wb, sw, W, OW, &lo, &hi);
-    size_t img = j0 / g->osp, p = j0 % g->osp;
+/*
+ * A run of packed columns that stays inside one output row and one kernel
+ * strip: block columns [t, t + len) are outputs ow0 ... of row oh of the
+ * image whose channel 0 starts at x + xoff, and land at dst + off + k * NR
+ * for row k.  The column -> (image, oh, ow) mapping is the same for every
+ * row of a block, so it is worked out once per block, not once per row.
+ */
+typedef struct pack_seg {
+    size_t off, xoff;
+    int64_t ih0, ow0, len; /* ih0 = oh * stride_h */
+} pack_seg;
+
+/* Cut block columns [j0, j0 + nc) of a kc-row block into segments (at
+ * most nc); returns their count. */
+static size_t pack_segments(const conv_geom *g, size_t j0, size_t nc, size_t kc, pack_seg *seg) {
+    enum { NR = NNQ_SGEMM_NR };
+    int64_t OH = g->w.out[0], OW = g->w.out[1];
+    size_t img = j0 / g->osp, p = j0 % g->osp, n = 0;
     int64_t oh = (int64_t)(p / (size_t)OW), ow = (int64_t)(p % (size_t)OW);
-    for (size_t t = 0; t < nc;) {
-        int64_t end = NNQ_MIN(OW, ow + (int64_t)(nc - t)), ih = oh * w->s[0] + hb;
+    for (size_t t = 0; t < nc; n++) {
+        size_t len = NNQ_MIN(NNQ_MIN((size_t)(OW - ow), nc - t), NR - t % NR);
+        seg[n] = (pack_seg){t / NR * kc * NR + t % NR, img * g->C * g->isp, oh * g->w.s[0], ow,
+                            (int64_t)len};
+        t += len;
+        if ((ow += (int64_t)len) < OW) continue;
+        ow = 0;
+        if (++oh == OH) oh = 0, img++;
+    }
+    return n;
+}
+
+/* Row (c, kh, kw) of the column matrix into every segment of the block. */
+static void pack_row(const conv_geom *g, const float *x, size_t c, size_t kh, size_t kw,
+                     const pack_seg *seg, size_t nseg, float *dst) {
+    const nn_window *w = &g->w;
+    int64_t H = w->in[0], W = w->in[1], sw = w->s[1];
+    int64_t hb = (int64_t)kh * w->d[0] - w->pb[0];
+    int64_t wb = (int64_t)kw * w->d[1] - w->pb[1];
+    int64_t lo, hi;
+    tap_range(wb, sw, W, w->out[1], &lo, &hi);
+    /* integer offsets: x + wb alone may point before the tensor */
+    int64_t xc = (int64_t)(c * g->isp) + wb;
+    for (size_t i = 0; i < nseg; i++) {
+        const pack_seg *s = &seg[i];
+        int64_t ow = s->ow0, end = ow + s->len, ih = s->ih0 + hb;
         /* [ow, a) and [b, end) are padding, [a, b) reads the input row */
         int64_t a = end, b = end;
         if (ih >= 0 && ih < H) {
             a = ow > lo ? ow : NNQ_MIN(lo, end);
             b = hi > a ? NNQ_MIN(hi, end) : a;
         }
-        float *d = dst + t;
+        float *d = dst + s->off;
         for (int64_t o = ow; o < a; o++)
             d[o - ow] = 0.0f;
         if (b > a)
-            gather_row(d + (a - ow), x + (img * g->C + c) * g->isp + ih * W + a * sw + wb, sw,
-                       b - a);
+            gather_row(d + (a - ow), x + ((int64_t)s->xoff + xc + ih * W + a * sw), sw, b - a);
         for (int64_t o = b; o < end; o++)
             d[o - ow] = 0.0f;
-        t += (size_t)(end - ow);
-        ow = 0;
-        if (++oh == OH) oh = 0, img++;
     }
 }
 
 static void conv_pack_fn(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc, float *dst) {
     const conv_pack *cp = ctx;
     enum { NR = NNQ_SGEMM_NR };
-    _Alignas(64) float row[NNQ_SGEMM_NC];
-    size_t strips = (nc + NR - 1) / NR;
-    memset(row + nc, 0, (strips * NR - nc) * sizeof *row);
-    for (size_t k = 0; k < kc; k++) {
-        pack_row(cp->g, cp->x, k0 + k, j0, nc, row);
-        for (size_t t = 0; t < strips; t++)
-            memcpy(dst + (t * kc + k) * NR, row + t * NR, NR * sizeof *dst);
+    pack_seg seg[NNQ_SGEMM_NC];
+    size_t nseg = pack_segments(cp->g, j0, nc, kc, seg);
+    /* the last strip's columns past nc stay zero */
+    if (nc % NR) memset(dst + nc / NR * kc * NR, 0, kc * NR * sizeof *dst);
+    /* (c, kh, kw) of row k0, then counted up: no divisions per row */
+    size_t KH = (size_t)cp->g->w.k[0], KW = (size_t)cp->g->w.k[1];
+    size_t c = k0 / cp->g->ksp, kk = k0 % cp->g->ksp, kh = kk / KW, kw = kk % KW;
+    for (size_t k = 0; k < kc; k++, dst += NR) {
+        pack_row(cp->g, cp->x, c, kh, kw, seg, nseg, dst);
+        if (++kw < KW) continue;
+        kw = 0;
+        if (++kh == KH) kh = 0, c++;
     }
 }
 
