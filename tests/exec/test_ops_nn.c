@@ -418,6 +418,12 @@ static const conv_case conv_cases[] = {
     /* output rows (34 wide) crossing the 16-column strips, a 2 x 5 kernel
      * whose second K block starts at tap (1, 1), dilation along W */
     {2, 2, 30, 7, 1, {9, 37}, {2, 5}, {2, 1}, {2, 2}, {1, 2, 0, 3}, NULL},
+    /* pre-packed columns of 1.3 MB per image: one image per pass, two
+     * passes; 36 strips in two column tiles */
+    {2, 2, 64, 8, 1, {24, 24}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL},
+    /* stride 2 along W with 20-wide output rows: the de-interleaving
+     * copy's full vectors and its scalar tail */
+    {2, 1, 5, 7, 1, {11, 40}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL},
 };
 
 /* Conv's fused im2col (columns packed inside the product) against an

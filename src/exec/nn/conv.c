@@ -104,16 +104,51 @@ nnq_status nn_conv_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, siz
     return NNQ_STATUS_OK;
 }
 
+/*
+ * Pre-packed path (the AVX2 kernel, 2-D, one group): the im2col columns of
+ * a pass of images are packed once, in parallel, into the kernel's layout
+ * (per image, per K block, 16-column strips; see nnq_sgemm_avx2_prepacked)
+ * and the product tiles then share them, so tiles may cut rows as well as
+ * columns without packing anything twice.  Its scratch is about one
+ * image's column matrix, as the unfused path's.
+ */
+enum { PREPACK_PASS = 1 << 20, PREPACK_TILE_LOG2 = 20 };
+
+/* Bytes of one image's packed columns, 0 when the path does not apply or
+ * the size overflows (then the unfused path reports the allocation). */
+static size_t prepack_bytes(const conv_geom *g) {
+    if (g->w.nsp != 2 || g->pointwise || g->G != 1 || g->C == 0) return 0;
+    size_t ld = (g->osp + NNQ_SGEMM_NR - 1) / NNQ_SGEMM_NR * NNQ_SGEMM_NR, n;
+    if (!nnq_size_mul(g->C * g->ksp, ld, &n) || !nnq_size_mul(n, sizeof(float), &n)) return 0;
+    return n;
+}
+
+/* Images per pass: about PREPACK_PASS bytes, so that the product reads
+ * its columns back from L2 rather than memory (b8 of the benchmark CNN
+ * was ~6% slower with all 8 images in one pass, 2 threads). */
+static size_t prepack_images(const conv_geom *g) {
+    return NNQ_MAX(NNQ_MIN(g->N, PREPACK_PASS / prepack_bytes(g)), (size_t)1);
+}
+
+/* The column matrix (batched: of every image, then the [M, N * osp]
+ * product). */
+static size_t conv_scratch_im2col(const conv_geom *g) {
+    size_t n, rows = g->C * g->ksp;
+    if (g->batched) {
+        if (!nnq_size_add(rows, g->M, &rows) || !nnq_size_mul(rows, g->N, &rows)) return SIZE_MAX;
+    }
+    if (!nnq_size_mul(rows, g->osp, &n) || !nnq_size_mul(n, sizeof(float), &n))
+        return SIZE_MAX; /* the allocation then fails with a message */
+    return n;
+}
+
 size_t nn_conv_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in) {
     conv_geom g = {0};
     if (conv_geom_init(ctx, in, n_in, &g) || g.pointwise) return 0;
-    size_t n, rows = g.C * g.ksp;
-    if (g.batched) {
-        /* im2col of every image, then the [M, N * osp] product */
-        if (!nnq_size_add(rows, g.M, &rows) || !nnq_size_mul(rows, g.N, &rows)) return SIZE_MAX;
-    }
-    if (!nnq_size_mul(rows, g.osp, &n) || !nnq_size_mul(n, sizeof(float), &n))
-        return SIZE_MAX; /* the allocation then fails with a message */
+    size_t n = conv_scratch_im2col(&g);
+    /* the scalar path may be forced after planning: room for either */
+    if (prepack_bytes(&g) && g.N > 0) /* images * bytes <= max(PASS, bytes) */
+        n = NNQ_MAX(n, prepack_images(&g) * prepack_bytes(&g));
     return n;
 }
 
@@ -234,7 +269,8 @@ static void im2col(const conv_geom *g, const float *x, float *col, size_t ld, si
  * Fused im2col for the 2-D case: the columns of the product are output
  * positions (image, oh, ow) of the images at x (C * isp floats apart), the
  * rows (c, kh, kw); nnq_sgemm_packed pulls them block by block, so the
- * column matrix never goes through memory.
+ * column matrix never goes through memory.  Grouped convs use it; one-group
+ * convs take the pre-packed path (conv_run_prepacked).
  */
 typedef struct conv_pack {
     const conv_geom *g;
@@ -320,6 +356,90 @@ static void conv_pack_fn(const void *ctx, size_t k0, size_t kc, size_t j0, size_
     }
 }
 
+#if !defined(NNQ_REFERENCE_ONLY)
+/* A pass of the pre-packed path: images [n0, n0 + nb). */
+typedef struct prepack_job {
+    const conv_geom *g;
+    const float *x, *w, *b;
+    float *buf, *y;
+    size_t n0, K, ld, kchunks, tm, tn, tiles_m, tiles_n;
+} prepack_job;
+
+/* Task (image x chunk of PACK_ROWS rows of a K block, group of
+ * NNQ_SGEMM_NC columns): chunks finer than blocks so that two threads get
+ * even shares (the 144-column convs have a 128- and a 16-column group). */
+enum { PACK_ROWS = 64 }; /* divides NNQ_SGEMM_KC */
+static void prepack_pack_task(void *ctx, size_t i, size_t jg, size_t ni, size_t nj) {
+    const prepack_job *p = ctx;
+    const conv_geom *g = p->g;
+    const nn_window *w = &g->w;
+    nn_conv2d_pack cp = {NULL, g->isp, (size_t)w->k[0], (size_t)w->k[1], w->in[0], w->in[1],
+                         w->out[1], w->s[0], w->s[1], w->d[0], w->d[1], w->pb[0], w->pb[1]};
+    for (size_t ii = i; ii < i + ni; ii++)
+        for (size_t jj = jg; jj < jg + nj; jj++) {
+            size_t img = ii / p->kchunks, k0 = ii % p->kchunks * PACK_ROWS;
+            size_t pc = k0 / NNQ_SGEMM_KC * NNQ_SGEMM_KC, j0 = jj * NNQ_SGEMM_NC;
+            size_t ldk = NNQ_MIN(p->K - pc, (size_t)NNQ_SGEMM_KC);
+            size_t kc = NNQ_MIN(p->K - k0, (size_t)PACK_ROWS);
+            float *dst = p->buf + (img * p->K + pc) * p->ld + j0 * ldk + (k0 - pc) * NNQ_SGEMM_NR;
+            cp.x = p->x + (p->n0 + img) * g->C * g->isp;
+            nn_conv2d_pack_avx2(&cp, k0, kc, ldk, j0, NNQ_MIN(g->osp - j0, (size_t)NNQ_SGEMM_NC),
+                                dst);
+        }
+}
+
+/* Task (image x row tile, column tile). */
+static void prepack_gemm_task(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
+    const prepack_job *p = ctx;
+    const conv_geom *g = p->g;
+    for (size_t ii = i; ii < i + ni; ii++)
+        for (size_t jj = j; jj < j + nj; jj++) {
+            size_t img = ii / p->tiles_m, r0 = ii % p->tiles_m * p->tm, c0 = jj * p->tn;
+            size_t mr = NNQ_MIN(p->tm, g->M - r0), nc = NNQ_MIN(p->tn, g->osp - c0);
+            float *y = p->y + ((p->n0 + img) * g->M + r0) * g->osp + c0;
+            nnq_sgemm_avx2_prepacked(mr, nc, p->K, p->w + r0 * p->K, p->K,
+                                     p->buf + img * p->K * p->ld, p->ld, c0,
+                                     p->b ? p->b + r0 : NULL, y, g->osp);
+        }
+}
+
+/*
+ * Tiles of one image's product, from the sizes only: columns in at most
+ * 512-wide tiles of whole strips (a power-of-two count, so the halves of a
+ * split are even), then rows until a tile is about 2^PREPACK_TILE_LOG2
+ * multiply-adds, at least 6 rows (one kernel row tile) each.
+ */
+static void prepack_tiling(prepack_job *p) {
+    const conv_geom *g = p->g;
+    size_t strips = (g->osp + NNQ_SGEMM_NR - 1) / NNQ_SGEMM_NR, tiles_n = 1, tiles_m = 1;
+    while (tiles_n * 32 < strips)
+        tiles_n *= 2;
+    p->tn = (strips + tiles_n - 1) / tiles_n * NNQ_SGEMM_NR;
+    p->tiles_n = (g->osp + p->tn - 1) / p->tn;
+    double work = (double)g->M * (double)p->tn * (double)p->K;
+    while ((double)(tiles_m * 2) * (double)(1 << PREPACK_TILE_LOG2) <= work && tiles_m * 12 <= g->M)
+        tiles_m *= 2;
+    p->tm = (g->M + tiles_m - 1) / tiles_m;
+    p->tiles_m = (g->M + p->tm - 1) / p->tm;
+}
+
+static void conv_run_prepacked(const conv_job *j, nnq_pool *pool) {
+    const conv_geom *g = j->g;
+    prepack_job p = {.g = g, .x = j->x, .w = j->w, .b = j->b, .buf = j->col, .y = j->y,
+                     .K = g->C * g->ksp,
+                     .ld = (g->osp + NNQ_SGEMM_NR - 1) / NNQ_SGEMM_NR * NNQ_SGEMM_NR};
+    p.kchunks = (p.K + PACK_ROWS - 1) / PACK_ROWS;
+    prepack_tiling(&p);
+    size_t per = prepack_images(g), groups = (g->osp + NNQ_SGEMM_NC - 1) / NNQ_SGEMM_NC;
+    for (p.n0 = 0; p.n0 < g->N; p.n0 += per) {
+        size_t nb = NNQ_MIN(per, g->N - p.n0);
+        nnq_pool_parallelize_2d(nn_pool_for(pool, nb * p.K * g->osp), prepack_pack_task, &p,
+                                nb * p.kchunks, groups, 1, 1);
+        nnq_pool_parallelize_2d(pool, prepack_gemm_task, &p, nb * p.tiles_m, p.tiles_n, 1, 1);
+    }
+}
+#endif
+
 static void im2col_task(void *ctx, size_t start, size_t count) {
     const conv_job *j = ctx;
     im2col(j->g, j->x + j->n * j->g->C * j->g->isp, j->col, j->g->osp, start, count);
@@ -399,17 +519,18 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
                   false};
     if (g.osp == 0 || g.N == 0 || g.M == 0) return NNQ_STATUS_OK;
     j.fused = g.w.nsp == 2 && !g.pointwise && g.Cg > 0 && nnq_sgemm_packed_ok();
+#if !defined(NNQ_REFERENCE_ONLY)
+    if (j.fused && prepack_bytes(&g)) {
+        conv_run_prepacked(&j, ctx->pool);
+        return NNQ_STATUS_OK;
+    }
+#endif
     if (g.batched) {
+        /* (the AVX2 path took the pre-packed branch above) */
         size_t K = g.C * g.ksp, cols = g.N * g.osp;
-        if (j.fused) {
-            conv_pack cp = {&g, j.x};
-            nnq_sgemm_packed(ctx->pool, g.M, cols, K, j.w, K, conv_pack_fn, &cp, j.col + K * cols,
-                             cols);
-        } else {
-            nnq_pool_parallelize_2d(ctx->pool, im2col_batched_task, &j, g.N, K, 1, 16);
-            nnq_sgemm(ctx->pool, false, false, g.M, cols, K, 1.0f, j.w, K, j.col, cols, 0.0f,
-                      j.col + K * cols, cols);
-        }
+        nnq_pool_parallelize_2d(ctx->pool, im2col_batched_task, &j, g.N, K, 1, 16);
+        nnq_sgemm(ctx->pool, false, false, g.M, cols, K, 1.0f, j.w, K, j.col, cols, 0.0f,
+                  j.col + K * cols, cols);
         nnq_pool_parallelize_1d(nn_pool_for(ctx->pool, g.N * g.M * g.osp), unbatch_task, &j,
                                 g.N * g.M, 16);
         return NNQ_STATUS_OK;

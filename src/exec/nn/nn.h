@@ -40,7 +40,7 @@ NNQ_INTERNAL void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K,
  * floats (row-major within a strip, columns past nc zero).  It is called
  * from pool tasks, so it must be reentrant.
  */
-enum { NNQ_SGEMM_NR = 16, NNQ_SGEMM_NC = 128 };
+enum { NNQ_SGEMM_NR = 16, NNQ_SGEMM_NC = 128, NNQ_SGEMM_KC = 256 };
 typedef void (*nnq_sgemm_pack_fn)(const void *ctx, size_t k0, size_t kc, size_t j0, size_t nc,
                                   float *dst);
 /* True when nnq_sgemm_packed can run (the AVX2+FMA kernel is selected). */
@@ -55,6 +55,38 @@ NNQ_INTERNAL void nnq_sgemm_packed(nnq_pool *pool, size_t M, size_t N, size_t K,
 NNQ_INTERNAL void nnq_sgemm_avx2_packed(size_t M, size_t N, size_t K, const float *A, size_t lda,
                                         nnq_sgemm_pack_fn pack, const void *pctx, float *C,
                                         size_t ldc);
+
+/*
+ * C[M x N] = A[M x K] (row-major, lda) * B (+ bias[i] on row i when bias is
+ * not NULL), serial, with B already packed whole: per block of KC rows
+ * starting at row pc, its strips of kc x NNQ_SGEMM_NR floats follow each
+ * other from Bp + pc * ldbp (ldbp = B's column count rounded up to whole
+ * strips, columns past the end zero).  The product covers B's columns
+ * [j0, j0 + N), j0 a multiple of NNQ_SGEMM_NR; C points at column j0.
+ * The bias is added after the last block, so the result is bit-identical
+ * to nnq_sgemm_packed followed by a bias pass.  Only when
+ * nnq_sgemm_packed_ok(); K > 0.
+ */
+NNQ_INTERNAL void nnq_sgemm_avx2_prepacked(size_t M, size_t N, size_t K, const float *A,
+                                           size_t lda, const float *Bp, size_t ldbp, size_t j0,
+                                           const float *bias, float *C, size_t ldc);
+
+/* A 2-D Conv's im2col geometry for nn_conv2d_pack_avx2; x is one image's
+ * first channel, channels isp floats apart. */
+typedef struct nn_conv2d_pack {
+    const float *x;
+    size_t isp, KH, KW;
+    int64_t H, W, OW, sh, sw, dh, dw, ph, pw;
+} nn_conv2d_pack;
+/*
+ * Column-matrix rows [k0, k0 + kc) (row = (c * KH + kh) * KW + kw) x
+ * output positions [p0, p0 + nc) of one image, nc <= NNQ_SGEMM_NC, into
+ * the first kc rows of ceil(nc / NNQ_SGEMM_NR) strips of ldk x
+ * NNQ_SGEMM_NR floats (kc <= ldk; columns past nc zero) at dst, 32-byte
+ * aligned.  Only when nnq_sgemm_packed_ok().
+ */
+NNQ_INTERNAL void nn_conv2d_pack_avx2(const nn_conv2d_pack *p, size_t k0, size_t kc, size_t ldk,
+                                      size_t p0, size_t nc, float *dst);
 
 /*
  * The pool to run a loop of about `work` simple float operations on: NULL

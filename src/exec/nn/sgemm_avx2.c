@@ -17,12 +17,13 @@
  * the same for any M/N tiling, row-tail size or thread count.  alpha is
  * folded into packed B (exact when alpha == 1, the common case).
  */
+#include <assert.h>
 #include <immintrin.h>
 #include <string.h>
 
 #include "exec/nn/nn.h"
 
-enum { MR = 6, NR = NNQ_SGEMM_NR, KC = 256, NC = NNQ_SGEMM_NC };
+enum { MR = 6, NR = NNQ_SGEMM_NR, KC = NNQ_SGEMM_KC, NC = NNQ_SGEMM_NC };
 
 /* How a block's sums reach C. */
 typedef enum { STORE_SET, STORE_BETA, STORE_ADD } store_mode;
@@ -54,16 +55,21 @@ static __m256i tail_mask(size_t n) {
     return _mm256_loadu_si256((const __m256i *)(m + 8 - n));
 }
 
+/* The bias, when there is one (after the last K block), is added after
+ * the block's sum reaches C: the order of a separate bias pass. */
 static inline __attribute__((always_inline)) void store_half(float *c, __m256 acc, size_t n,
-                                                             store_mode mode, __m256 vbeta) {
+                                                             store_mode mode, __m256 vbeta,
+                                                             bool bias, __m256 vb) {
     if (n >= 8) {
         if (mode == STORE_BETA) acc = _mm256_fmadd_ps(vbeta, _mm256_loadu_ps(c), acc);
         if (mode == STORE_ADD) acc = _mm256_add_ps(_mm256_loadu_ps(c), acc);
+        if (bias) acc = _mm256_add_ps(acc, vb);
         _mm256_storeu_ps(c, acc);
     } else if (n > 0) {
         __m256i mask = tail_mask(n);
         if (mode == STORE_BETA) acc = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(c, mask), acc);
         if (mode == STORE_ADD) acc = _mm256_add_ps(_mm256_maskload_ps(c, mask), acc);
+        if (bias) acc = _mm256_add_ps(acc, vb);
         _mm256_maskstore_ps(c, mask, acc);
     }
 }
@@ -82,14 +88,16 @@ static inline __attribute__((always_inline)) void store_half(float *c, __m256 ac
     }
 #define ROW_STORE(r, lo, hi)                                                                       \
     if (mr > r) {                                                                                  \
-        store_half(c + r * ldc, lo, nr, mode, vbeta);                                              \
-        store_half(c + r * ldc + 8, hi, nr > 8 ? nr - 8 : 0, mode, vbeta);                         \
+        __m256 vb = bias ? _mm256_broadcast_ss(bias + r) : vbeta;                                  \
+        store_half(c + r * ldc, lo, nr, mode, vbeta, bias != NULL, vb);                            \
+        store_half(c + r * ldc + 8, hi, nr > 8 ? nr - 8 : 0, mode, vbeta, bias != NULL, vb);       \
     }
 
 static inline __attribute__((always_inline)) void kernel(size_t mr, size_t kc, const float *a,
                                                          size_t rs, size_t cs, const float *bp,
                                                          float *c, size_t ldc, size_t nr,
-                                                         store_mode mode, float beta) {
+                                                         store_mode mode, float beta,
+                                                         const float *bias) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     /* Unrolled: the loop's pointer bumps and branch otherwise compete with
@@ -115,16 +123,17 @@ static inline __attribute__((always_inline)) void kernel(size_t mr, size_t kc, c
 #undef ROW_FMA
 #undef ROW_STORE
 
+/* bias: NULL, or mr values added to the rows in this (last) block. */
 static void kernel_any(size_t mr, size_t kc, const float *a, size_t rs, size_t cs,
                        const float *bp, float *c, size_t ldc, size_t nr, store_mode mode,
-                       float beta) {
+                       float beta, const float *bias) {
     switch (mr) {
-    case 6: kernel(6, kc, a, rs, cs, bp, c, ldc, nr, mode, beta); break;
-    case 5: kernel(5, kc, a, rs, cs, bp, c, ldc, nr, mode, beta); break;
-    case 4: kernel(4, kc, a, rs, cs, bp, c, ldc, nr, mode, beta); break;
-    case 3: kernel(3, kc, a, rs, cs, bp, c, ldc, nr, mode, beta); break;
-    case 2: kernel(2, kc, a, rs, cs, bp, c, ldc, nr, mode, beta); break;
-    default: kernel(1, kc, a, rs, cs, bp, c, ldc, nr, mode, beta); break;
+    case 6: kernel(6, kc, a, rs, cs, bp, c, ldc, nr, mode, beta, bias); break;
+    case 5: kernel(5, kc, a, rs, cs, bp, c, ldc, nr, mode, beta, bias); break;
+    case 4: kernel(4, kc, a, rs, cs, bp, c, ldc, nr, mode, beta, bias); break;
+    case 3: kernel(3, kc, a, rs, cs, bp, c, ldc, nr, mode, beta, bias); break;
+    case 2: kernel(2, kc, a, rs, cs, bp, c, ldc, nr, mode, beta, bias); break;
+    default: kernel(1, kc, a, rs, cs, bp, c, ldc, nr, mode, beta, bias); break;
     }
 }
 
@@ -145,7 +154,7 @@ static void sgemm_blocks(size_t M, size_t N, size_t K, const float *A, size_t rs
                 const float *a = A + i * rs + pc * cs;
                 for (size_t j = 0; j < nc; j += NR)
                     kernel_any(mr, kc, a, rs, cs, bp + j * kc, C + i * ldc + jc + j, ldc,
-                               nc - j < NR ? nc - j : NR, mode, beta);
+                               nc - j < NR ? nc - j : NR, mode, beta, NULL);
             }
         }
     }
@@ -173,4 +182,28 @@ void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,
 void nnq_sgemm_avx2_packed(size_t M, size_t N, size_t K, const float *A, size_t lda,
                            nnq_sgemm_pack_fn pack, const void *pctx, float *C, size_t ldc) {
     sgemm_blocks(M, N, K, A, lda, 1, pack, pctx, 0.0f, C, ldc);
+}
+
+void nnq_sgemm_avx2_prepacked(size_t M, size_t N, size_t K, const float *A, size_t lda,
+                              const float *Bp, size_t ldbp, size_t j0, const float *bias,
+                              float *C, size_t ldc) {
+    assert(j0 % NR == 0);
+    /* Blocks of NC columns keep a KC x NC part of B hot across the rows,
+     * as in sgemm_blocks. */
+    for (size_t jc = 0; jc < N; jc += NC) {
+        size_t nc = N - jc < NC ? N - jc : NC;
+        for (size_t pc = 0; pc < K; pc += KC) {
+            size_t kc = K - pc < KC ? K - pc : KC;
+            const float *bp = Bp + pc * ldbp + (j0 + jc) * kc;
+            store_mode mode = pc > 0 ? STORE_ADD : STORE_SET;
+            bool last = pc + kc == K;
+            for (size_t i = 0; i < M; i += MR) {
+                size_t mr = M - i < MR ? M - i : MR;
+                const float *a = A + i * lda + pc, *b = last && bias ? bias + i : NULL;
+                for (size_t j = 0; j < nc; j += NR)
+                    kernel_any(mr, kc, a, lda, 1, bp + j * kc, C + i * ldc + jc + j, ldc,
+                               nc - j < NR ? nc - j : NR, mode, 0.0f, b);
+            }
+        }
+    }
 }
