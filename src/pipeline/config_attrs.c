@@ -199,19 +199,30 @@ static nnq_status parse_num_bits(cfg_ctx *ctx, const cfg_node *n, nnq_site_attrs
     return NNQ_STATUS_OK;
 }
 
+/* A scalar or a list of 1..NNQ_MAX_DIMS scalars, as items[count] (a
+ * scalar is a list of one).  A list of another length fails with `st` and
+ * "<what> needs 1 to N entries, got K<hint>". */
+static nnq_status scalar_or_list(cfg_ctx *ctx, const cfg_node *const *n,
+                                 const cfg_node *const **items, size_t *count, nnq_status st,
+                                 const char *what, const char *hint) {
+    *items = n;
+    *count = 1;
+    if ((*n)->type != CFG_SEQ) return NNQ_STATUS_OK;
+    *items = (const cfg_node *const *)(*n)->items;
+    *count = (*n)->n;
+    if (*count == 0 || *count > NNQ_MAX_DIMS)
+        return fail(ctx, *n, st, "%s needs 1 to %d entries, got %zu%s", what, NNQ_MAX_DIMS, *count,
+                    hint);
+    return NNQ_STATUS_OK;
+}
+
 static nnq_status parse_axes(cfg_ctx *ctx, const cfg_node *n, nnq_site_attrs *a) {
     a->n_axes = 0;
     if (n->type == CFG_NULL) return NNQ_STATUS_OK;
-    const cfg_node *const *items = (const cfg_node *const *)&n;
-    size_t count = 1;
-    if (n->type == CFG_SEQ) {
-        items = (const cfg_node *const *)n->items;
-        count = n->n;
-        if (count == 0 || count > NNQ_MAX_DIMS)
-            return fail(ctx, n, NNQ_STATUS_AXIS_OUT_OF_RANGE,
-                        "a list of axes needs 1 to %d entries, got %zu (null means per-tensor)",
-                        NNQ_MAX_DIMS, count);
-    }
+    const cfg_node *const *items;
+    size_t count;
+    NNQ_TRY(scalar_or_list(ctx, &n, &items, &count, NNQ_STATUS_AXIS_OUT_OF_RANGE,
+                           "a list of axes", " (null means per-tensor)"));
     for (size_t i = 0; i < count; i++) {
         const cfg_node *it = items[i];
         NNQ_TRY(want(ctx, it, CFG_INT, "an integer axis, a list of them, or null"));
@@ -230,15 +241,9 @@ static nnq_status parse_axes(cfg_ctx *ctx, const cfg_node *n, nnq_site_attrs *a)
 static nnq_status parse_block(cfg_ctx *ctx, const cfg_node *n, nnq_site_attrs *a) {
     a->n_block = 0;
     if (n->type == CFG_NULL) return NNQ_STATUS_OK;
-    const cfg_node *const *items = (const cfg_node *const *)&n;
-    size_t count = 1;
-    if (n->type == CFG_SEQ) {
-        items = (const cfg_node *const *)n->items;
-        count = n->n;
-        if (count == 0 || count > NNQ_MAX_DIMS)
-            return fail(ctx, n, NNQ_STATUS_OUT_OF_RANGE,
-                        "a block shape needs 1 to %d entries, got %zu", NNQ_MAX_DIMS, count);
-    }
+    const cfg_node *const *items;
+    size_t count;
+    NNQ_TRY(scalar_or_list(ctx, &n, &items, &count, NNQ_STATUS_OUT_OF_RANGE, "a block shape", ""));
     for (size_t i = 0; i < count; i++) {
         const cfg_node *it = items[i];
         NNQ_TRY(want(ctx, it, CFG_INT, "an integer block size, a list of them, or null"));

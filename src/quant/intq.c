@@ -50,6 +50,11 @@ static nnq_status check_amax(const char *fn, float amax, size_t i) {
     return NNQ_STATUS_OK;
 }
 
+nnq_status nnq_quant_check_amax(const char *fn, const float *amax, size_t n) {
+    for (size_t i = 0; i < n; i++) NNQ_TRY(check_amax(fn, amax[i], i));
+    return NNQ_STATUS_OK;
+}
+
 nnq_status nnq_amax_to_scale(float amax, const nnq_int_format *f, float *scale) {
     int32_t lo, hi;
     NNQ_TRY(check_amax("amax_to_scale", amax, 0));

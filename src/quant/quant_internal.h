@@ -14,6 +14,9 @@ NNQ_INTERNAL extern const nnq_minifloat nnq_mf_e4m3fn, nnq_mf_e5m2, nnq_mf_e4m3f
     nnq_mf_e5m2fnuz, nnq_mf_e2m1;
 /* Reference encoder (frexp-style arithmetic, obviously RNE) and the fast
  * bit-level one used everywhere else; both must agree on every input. */
+/* amax[i] must be finite (OUT_OF_RANGE) and >= 0 (NEGATIVE_AMAX); the
+ * message names fn and the index.  Checks amax[0, n). */
+NNQ_INTERNAL nnq_status nnq_quant_check_amax(const char *fn, const float *amax, size_t n);
 NNQ_INTERNAL uint8_t nnq_mf_encode(const nnq_minifloat *f, float x, bool saturate);
 NNQ_INTERNAL uint8_t nnq_mf_encode_fast(const nnq_minifloat *f, float x, bool saturate);
 NNQ_INTERNAL float nnq_mf_decode(const nnq_minifloat *f, uint8_t code);

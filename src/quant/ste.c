@@ -90,15 +90,7 @@ nnq_status nnq_fake_quant_amax_backward(const float *x, const float *grad_y,
     NNQ_TRY(ste_common(fn, l, x, grad_y, grad_x));
     NNQ_TRY(nnq_int_format_bounds(f, &lo, &hi));
     if (!amax) return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "%s: NULL amax", fn);
-    size_t ns = nnq_qlayout_nscales(l);
-    for (size_t i = 0; i < ns; i++) {
-        if (!isfinite(amax[i]))
-            return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: amax[%zu] is %g, must be finite", fn, i,
-                             (double)amax[i]);
-        if (amax[i] < 0.0f)
-            return nnq_error(NNQ_STATUS_NEGATIVE_AMAX, "%s: amax[%zu] is %g, must be >= 0", fn, i,
-                             (double)amax[i]);
-    }
+    NNQ_TRY(nnq_quant_check_amax(fn, amax, nnq_qlayout_nscales(l)));
     ste_ctx c = {.l = l, .x = x, .g = grad_y, .amax = amax, .gx = grad_x};
     /* The parameter gradient reads grad_y, which grad_x may overwrite. */
     if (grad_amax) NNQ_TRY(param_grad(fn, &c, 1.0f, grad_amax));

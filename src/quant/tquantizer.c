@@ -61,14 +61,7 @@ nnq_status nnq_tquantizer_set_amax(nnq_tquantizer *q, const float *amax, size_t 
     size_t bytes;
     if (!q || !amax || n == 0)
         return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "%s: need a quantizer and at least one amax", fn);
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(amax[i]))
-            return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: amax[%zu] is %g, must be finite", fn, i,
-                             (double)amax[i]);
-        if (amax[i] < 0.0f)
-            return nnq_error(NNQ_STATUS_NEGATIVE_AMAX, "%s: amax[%zu] is %g, must be >= 0", fn, i,
-                             (double)amax[i]);
-    }
+    NNQ_TRY(nnq_quant_check_amax(fn, amax, n));
     if (!nnq_size_mul(n, sizeof(float), &bytes))
         return nnq_error(NNQ_STATUS_SIZE_OVERFLOW, "%s: %zu values", fn, n);
     float *a = nnq_malloc(bytes);
