@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "internal.h"
@@ -168,6 +169,47 @@ static void test_thread_count_from_environment(void **state) {
     assert_null(pool);
 }
 
+/* Tile 0 is slow: the thread that owns the first share stalls on it and
+ * the others must take the rest of its share (each tile exactly once). */
+static void count_slow_first(void *p, size_t start, size_t count) {
+    atomic_int *hits = p;
+    if (start == 0) usleep(2000);
+    for (size_t i = start; i < start + count; i++) atomic_fetch_add(&hits[i], 1);
+}
+
+/* Hand-offs: workers and caller spin (NNQ_POOL_SPIN_US) before they sleep.
+ * With spinning off every hand-off goes through the condition variables;
+ * with a short spin, loops separated by more than the spin do too, and
+ * back-to-back loops are caught spinning.  Each loop covers its range once
+ * whatever the path. */
+static void test_hand_offs_spin_and_sleep(void **state) {
+    (void)state;
+    static const char *spins[] = {"0", "20", "100000"};
+    enum { R = 997 };
+    for (size_t s = 0; s < NNQ_ARRAY_LEN(spins); s++) {
+        setenv("NNQ_POOL_SPIN_US", spins[s], 1);
+        nnq_pool *pool = NULL;
+        NNQ_ASSERT_OK(nnq_pool_create(3, &pool));
+        atomic_int *hits = calloc(R, sizeof *hits);
+        for (int rep = 0; rep < 60; rep++) {
+            if (rep % 3 == 0) usleep(300); /* past the 20 us spin */
+            nnq_pool_parallelize_1d(pool, rep % 10 ? count_1d : count_slow_first, hits, R,
+                                    (size_t)(1 + rep % 7));
+            for (size_t k = 0; k < R; k++) assert_int_equal(atomic_load(&hits[k]), rep + 1);
+        }
+        free(hits);
+        nnq_pool_free(pool);
+    }
+    setenv("NNQ_POOL_SPIN_US", "junk", 1); /* ignored: the default */
+    nnq_pool *pool = NULL;
+    NNQ_ASSERT_OK(nnq_pool_create(2, &pool));
+    atomic_int hits[5] = {0};
+    nnq_pool_parallelize_1d(pool, count_1d, hits, 5, 1);
+    for (size_t k = 0; k < 5; k++) assert_int_equal(atomic_load(&hits[k]), 1);
+    nnq_pool_free(pool);
+    unsetenv("NNQ_POOL_SPIN_US");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reduction_identical_for_1_2_7_threads),
@@ -176,6 +218,7 @@ int main(void) {
         cmocka_unit_test(test_nested_loops_single_thread_and_single_tile),
         cmocka_unit_test(test_edge_ranges),
         cmocka_unit_test(test_thread_count_from_environment),
+        cmocka_unit_test(test_hand_offs_spin_and_sleep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
