@@ -14,7 +14,14 @@
  * times an empty parallel loop (one tile per thread): the fixed cost of
  * waking the pool, which sets the smallest work worth splitting (see
  * gemm_tiling in src/exec/nn/gemm.c).
+ *
+ *   NNQ_BENCH_PROFILE=1 bench_exec MODEL.onnx INPUT.npy [THREADS] [REPS]
+ *
+ * also prints, per node, the mean wall microseconds from the previous
+ * value's production to its output (through the executor's hook), slowest
+ * first: where a run's time goes.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +37,49 @@ typedef struct run_ctx {
     nnq_tensor *outs[16];
     nnq_status status;
 } run_ctx;
+
+/* Per-node times through the hook (NNQ_BENCH_PROFILE). */
+enum { PROF_MAX = 4096 };
+typedef struct prof {
+    double last, t[PROF_MAX];
+    const char *name[PROF_MAX], *op[PROF_MAX];
+    size_t n;
+} prof;
+
+static nnq_status prof_hook(void *ctx, const nnq_exec_event *ev, nnq_tensor *v) {
+    (void)v;
+    prof *p = ctx;
+    double now = bench_now();
+    if (ev->node_name && ev->output_index == 0 && ev->step < PROF_MAX) {
+        p->t[ev->step] += now - p->last;
+        p->name[ev->step] = ev->node_name;
+        p->op[ev->step] = ev->op_type;
+        if (ev->step + 1 > p->n) p->n = ev->step + 1;
+    }
+    p->last = bench_now();
+    return NNQ_STATUS_OK;
+}
+
+static int cmp_step(const void *a, const void *b, void *ctx) {
+    const prof *p = ctx;
+    double x = p->t[*(const size_t *)a], y = p->t[*(const size_t *)b];
+    return (x < y) - (x > y);
+}
+
+static void prof_print(prof *p, int reps) {
+    size_t idx[PROF_MAX];
+    double total = 0;
+    for (size_t i = 0; i < p->n; i++)
+        idx[i] = i, total += p->t[i];
+    qsort_r(idx, p->n, sizeof *idx, cmp_step, p);
+    printf("%-6s %-28s %-20s %10s %6s\n", "step", "node", "op", "mean_us", "share");
+    for (size_t i = 0; i < p->n; i++) {
+        size_t s = idx[i];
+        if (!p->name[s]) continue;
+        printf("%-6zu %-28s %-20s %10.1f %5.1f%%\n", s, p->name[s], p->op[s],
+               p->t[s] / reps * 1e6, total > 0 ? 100 * p->t[s] / total : 0.0);
+    }
+}
 
 static void run_once(void *p) {
     run_ctx *c = p;
@@ -92,7 +142,8 @@ int main(int argc, char **argv) {
     nnq_status s = nnq_graph_load(argv[1], NULL, &g);
     if (!s) s = nnq_npy_read(argv[2], &x);
     if (!s) s = nnq_pool_create(threads ? threads : 1, &pool);
-    nnq_exec_options o = {pool, 0, NULL, NULL};
+    prof *pr = getenv("NNQ_BENCH_PROFILE") ? calloc(1, sizeof *pr) : NULL;
+    nnq_exec_options o = {pool, 0, pr ? prof_hook : NULL, pr};
     if (!s) s = nnq_exec_create(g, &o, &c.e);
     if (!s && (nnq_exec_input_count(c.e) != 1 || nnq_exec_output_count(c.e) > 16)) {
         fprintf(stderr, "bench_exec: the model needs one input and at most 16 outputs\n");
@@ -106,6 +157,7 @@ int main(int argc, char **argv) {
     c.n_out = nnq_exec_output_count(c.e);
     double *t = malloc((size_t)(reps > 0 ? reps : 1) * sizeof *t);
     run_once(&c); /* warm-up: plans, allocates the arena */
+    if (pr) memset(pr, 0, sizeof *pr);
     double cpu0 = cpu_now();
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now();
@@ -122,6 +174,8 @@ int main(int argc, char **argv) {
            "activations_kib %zu\n",
            argv[1], threads, t[0] * 1e3, t[reps / 2] * 1e3, cpu * 1e3,
            nnq_exec_planned_bytes(c.e) / 1024, nnq_exec_activation_bytes(c.e) / 1024);
+    if (pr) prof_print(pr, reps);
+    free(pr);
     free(t);
     nnq_exec_free(c.e);
     nnq_pool_free(pool);

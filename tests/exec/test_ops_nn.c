@@ -418,63 +418,91 @@ static const conv_case conv_cases[] = {
     /* output rows (34 wide) crossing the 16-column strips, a 2 x 5 kernel
      * whose second K block starts at tap (1, 1), dilation along W */
     {2, 2, 30, 7, 1, {9, 37}, {2, 5}, {2, 1}, {2, 2}, {1, 2, 0, 3}, NULL},
-    /* pre-packed columns of 1.3 MB per image: one image per pass, two
-     * passes; 36 strips in two column tiles */
-    {2, 2, 64, 8, 1, {24, 24}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL},
+    /* direct path: 64 x 26 x 26 padded floats per image; 96 output
+     * channels = 6 strips; 576 pixels = 96 tiles in groups of 8 */
+    {2, 2, 64, 96, 1, {24, 24}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL},
+    /* direct path: 2.17 MB of padded input per image, past the 2 MiB
+     * pass, so one image per pass; 3 channels, a partial strip; 8099
+     * pixels, a 5-pixel tail tile */
+    {2, 2, 64, 3, 1, {91, 89}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL},
     /* stride 2 along W with 20-wide output rows: the de-interleaving
      * copy's full vectors and its scalar tail */
     {2, 1, 5, 7, 1, {11, 40}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL},
 };
 
-/* Conv's fused im2col (columns packed inside the product) against an
- * explicit column matrix through nnq_sgemm: the same kernel on the same
- * values, so the results must match bit for bit, bias included. */
-static void test_conv_fused_im2col(void **state) {
+/*
+ * The AVX2 direct path (1-D and 2-D, one group, not pointwise) computes each
+ * output as one FMA chain over the taps in (c, kh, kw) order, padding taps
+ * included as zeros, starting from +0, then adds the bias: fmaf in that
+ * order reproduces it bit for bit, for any thread count.
+ */
+static void test_conv_direct_fma_order(void **state) {
     (void)state;
     if (!nnq_sgemm_packed_ok()) skip();
+    nnq_pool *pool;
+    NNQ_ASSERT_OK(nnq_pool_create(2, &pool));
+    size_t checked = 0;
     for (size_t c = 0; c < NNQ_ARRAY_LEN(conv_cases); c++) {
         const conv_case *cc = &conv_cases[c];
-        if (cc->nsp != 2 || cc->group != 1 || cc->auto_pad) continue;
-        int64_t out[3] = {1, 1, 1}, pb[3];
+        if (cc->nsp > 2 || cc->group != 1) continue;
+        int64_t out[3] = {1, 1, 1}, pb[3] = {0, 0, 0};
         conv_out_dims(cc, out, pb);
+        /* as 2-D: a 1-D conv is one row */
+        int L = cc->nsp - 1;
+        int64_t H = L ? cc->in[0] : 1, W = cc->in[L], OH = L ? out[0] : 1, OW = out[L];
+        int64_t KH = L ? cc->k[0] : 1, KW = cc->k[L], ph = L ? pb[0] : 0, pw = pb[L];
+        int64_t sh = L && cc->s[0] ? cc->s[0] : 1, sw = cc->s[L] ? cc->s[L] : 1;
+        int64_t dh = L && cc->d[0] ? cc->d[0] : 1, dw = cc->d[L] ? cc->d[L] : 1;
+        bool pointwise = KH == 1 && KW == 1 && sh == 1 && sw == 1 && OH == H && OW == W;
+        if (pointwise) continue;
         size_t N = (size_t)cc->n, C = (size_t)cc->c, M = (size_t)cc->m;
-        size_t H = (size_t)cc->in[0], W = (size_t)cc->in[1], osp = (size_t)(out[0] * out[1]);
-        size_t K = C * (size_t)(cc->k[0] * cc->k[1]), cols = N * osp;
-        float *x = randn(N * C * H * W, 1), *w = randn(M * K, 0.5f), *b = randn(M, 1);
-        float *col = calloc(K * cols, sizeof *col), *prod = malloc(M * cols * sizeof *prod);
-        for (size_t r = 0; r < K; r++) {
-            size_t ch = r / (K / C), kh = r % (K / C) / (size_t)cc->k[1];
-            size_t kw = r % (size_t)cc->k[1];
-            for (size_t q = 0; q < cols; q++) {
-                int64_t oh = (int64_t)(q % osp) / out[1], ow = (int64_t)(q % osp) % out[1];
-                int64_t ih = oh * cc->s[0] - pb[0] + (int64_t)kh * cc->d[0];
-                int64_t iw = ow * cc->s[1] - pb[1] + (int64_t)kw * cc->d[1];
-                if (ih >= 0 && ih < (int64_t)H && iw >= 0 && iw < (int64_t)W)
-                    col[r * cols + q] = x[((q / osp * C + ch) * H + (size_t)ih) * W + (size_t)iw];
-            }
-        }
-        nnq_sgemm(NULL, false, false, M, cols, K, 1.0f, w, K, col, cols, 0.0f, prod, cols);
+        size_t osp = (size_t)(OH * OW), K = C * (size_t)(KH * KW);
+        float *x = randn(N * C * (size_t)(H * W), 1), *w = randn(M * K, 0.5f), *b = randn(M, 1);
+        bool bias = c % 2;
+        float *want = malloc(N * M * osp * sizeof *want);
+        for (size_t n = 0; n < N; n++)
+            for (size_t m = 0; m < M; m++)
+                for (int64_t oh = 0; oh < OH; oh++)
+                    for (int64_t ow = 0; ow < OW; ow++) {
+                        float acc = 0.0f;
+                        for (size_t ch = 0; ch < C; ch++)
+                            for (int64_t kh = 0; kh < KH; kh++)
+                                for (int64_t kw = 0; kw < KW; kw++) {
+                                    int64_t ih = oh * sh - ph + kh * dh, iw = ow * sw - pw + kw * dw;
+                                    float xv = ih >= 0 && ih < H && iw >= 0 && iw < W
+                                                   ? x[((n * C + ch) * (size_t)H + (size_t)ih) *
+                                                           (size_t)W +
+                                                       (size_t)iw]
+                                                   : 0.0f;
+                                    acc = fmaf(xv, w[(m * C + ch) * (size_t)(KH * KW) +
+                                                     (size_t)(kh * KW + kw)],
+                                               acc);
+                                }
+                        want[(n * M + m) * osp + (size_t)(oh * OW + ow)] = bias ? acc + b[m] : acc;
+                    }
         int64_t xd[4] = {cc->n, cc->c, cc->in[0], cc->in[1]};
-        nnq_tensor *xt = tg_tensor(4, xd, x);
-        tg t;
-        conv_build(&t, cc, w, b);
-        nnq_tensor *y = tg_run1(&t, NULL, xt);
-        const float *yd = y->data;
-        for (size_t i = 0; i < N * M * osp; i++) {
-            size_t n = i / (M * osp), m = i / osp % M;
-            float want = prod[m * cols + n * osp + i % osp] + b[m];
-            if (memcmp(&yd[i], &want, sizeof want) != 0)
-                fail_msg("case %zu element %zu: %.9g != %.9g", c, i, (double)yd[i], (double)want);
+        nnq_tensor *xt = tg_tensor(2 + cc->nsp, xd, x);
+        for (int p = 0; p < 2; p++) {
+            tg t;
+            conv_build(&t, cc, w, bias ? b : NULL);
+            nnq_tensor *y = tg_run1(&t, p ? pool : NULL, xt);
+            const float *yd = y->data;
+            for (size_t i = 0; i < N * M * osp; i++)
+                if (memcmp(&yd[i], &want[i], sizeof want[i]) != 0)
+                    fail_msg("case %zu (%s) element %zu: %.9g != %.9g", c,
+                             p ? "2 threads" : "serial", i, (double)yd[i], (double)want[i]);
+            nnq_tensor_free(y);
+            tg_free(&t);
         }
-        nnq_tensor_free(y);
+        checked++;
         nnq_tensor_free(xt);
-        tg_free(&t);
         free(x);
         free(w);
         free(b);
-        free(col);
-        free(prod);
+        free(want);
     }
+    assert_true(checked >= 12);
+    nnq_pool_free(pool);
 }
 
 static void test_conv_vs_direct(void **state) {
@@ -1443,7 +1471,7 @@ int main(void) {
         cmocka_unit_test(test_sgemm_paths),
         cmocka_unit_test(test_conv_doc_example),
         cmocka_unit_test(test_conv_vs_direct),
-        cmocka_unit_test(test_conv_fused_im2col),
+        cmocka_unit_test(test_conv_direct_fma_order),
         cmocka_unit_test(test_conv_transpose_doc_example),
         cmocka_unit_test(test_conv_transpose_vs_scatter),
         cmocka_unit_test(test_maxpool_hand),

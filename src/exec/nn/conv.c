@@ -1,8 +1,19 @@
 /*
- * conv.c - Conv (1-D/2-D/3-D, groups, dilations, auto_pad) through im2col
- * and sgemm, and ConvTranspose through sgemm and col2im.
+ * conv.c - Conv (1-D/2-D/3-D, groups, dilations, auto_pad) and
+ * ConvTranspose.
+ *
+ * Conv takes one of three routes, chosen from the shapes only:
+ *   - direct (AVX2, 1-D/2-D, one group, not pointwise): the kernel of
+ *     conv_direct_avx2.c reads each output pixel's window in place from a
+ *     zero-padded copy of the input; no column matrix;
+ *   - fused im2col (AVX2, grouped 2-D): columns packed block by block
+ *     inside nnq_sgemm_packed;
+ *   - im2col + nnq_sgemm (everything else, and the scalar / OpenBLAS
+ *     builds); a pointwise conv is its own column matrix.
+ * ConvTranspose runs sgemm then col2im.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "exec/nn/nn.h"
@@ -104,32 +115,6 @@ nnq_status nn_conv_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, siz
     return NNQ_STATUS_OK;
 }
 
-/*
- * Pre-packed path (the AVX2 kernel, 2-D, one group): the im2col columns of
- * a pass of images are packed once, in parallel, into the kernel's layout
- * (per image, per K block, 16-column strips; see nnq_sgemm_avx2_prepacked)
- * and the product tiles then share them, so tiles may cut rows as well as
- * columns without packing anything twice.  Its scratch is about one
- * image's column matrix, as the unfused path's.
- */
-enum { PREPACK_PASS = 1 << 20, PREPACK_TILE_LOG2 = 20 };
-
-/* Bytes of one image's packed columns, 0 when the path does not apply or
- * the size overflows (then the unfused path reports the allocation). */
-static size_t prepack_bytes(const conv_geom *g) {
-    if (g->w.nsp != 2 || g->pointwise || g->G != 1 || g->C == 0) return 0;
-    size_t ld = (g->osp + NNQ_SGEMM_NR - 1) / NNQ_SGEMM_NR * NNQ_SGEMM_NR, n;
-    if (!nnq_size_mul(g->C * g->ksp, ld, &n) || !nnq_size_mul(n, sizeof(float), &n)) return 0;
-    return n;
-}
-
-/* Images per pass: about PREPACK_PASS bytes, so that the product reads
- * its columns back from L2 rather than memory (b8 of the benchmark CNN
- * was ~6% slower with all 8 images in one pass, 2 threads). */
-static size_t prepack_images(const conv_geom *g) {
-    return NNQ_MAX(NNQ_MIN(g->N, PREPACK_PASS / prepack_bytes(g)), (size_t)1);
-}
-
 /* The column matrix (batched: of every image, then the [M, N * osp]
  * product). */
 static size_t conv_scratch_im2col(const conv_geom *g) {
@@ -142,13 +127,18 @@ static size_t conv_scratch_im2col(const conv_geom *g) {
     return n;
 }
 
+#if !defined(NNQ_REFERENCE_ONLY)
+static size_t direct_bytes(const conv_geom *g);
+#endif
+
 size_t nn_conv_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in) {
     conv_geom g = {0};
-    if (conv_geom_init(ctx, in, n_in, &g) || g.pointwise) return 0;
-    size_t n = conv_scratch_im2col(&g);
+    if (conv_geom_init(ctx, in, n_in, &g)) return 0;
+    size_t n = g.pointwise ? 0 : conv_scratch_im2col(&g);
     /* the scalar path may be forced after planning: room for either */
-    if (prepack_bytes(&g) && g.N > 0) /* images * bytes <= max(PASS, bytes) */
-        n = NNQ_MAX(n, prepack_images(&g) * prepack_bytes(&g));
+#if !defined(NNQ_REFERENCE_ONLY)
+    n = NNQ_MAX(n, direct_bytes(&g));
+#endif
     return n;
 }
 
@@ -270,7 +260,7 @@ static void im2col(const conv_geom *g, const float *x, float *col, size_t ld, si
  * positions (image, oh, ow) of the images at x (C * isp floats apart), the
  * rows (c, kh, kw); nnq_sgemm_packed pulls them block by block, so the
  * column matrix never goes through memory.  Grouped convs use it; one-group
- * convs take the pre-packed path (conv_run_prepacked).
+ * convs take the direct path (conv_run_direct).
  */
 typedef struct conv_pack {
     const conv_geom *g;
@@ -357,85 +347,161 @@ static void conv_pack_fn(const void *ctx, size_t k0, size_t kc, size_t j0, size_
 }
 
 #if !defined(NNQ_REFERENCE_ONLY)
-/* A pass of the pre-packed path: images [n0, n0 + nb). */
-typedef struct prepack_job {
-    const conv_geom *g;
-    const float *x, *w, *b;
-    float *buf, *y;
-    size_t n0, K, ld, kchunks, tm, tn, tiles_m, tiles_n;
-} prepack_job;
+/*
+ * Direct path (the AVX2 kernel, 1-D and 2-D, one group): see
+ * conv_direct_avx2.c.  Per pass of images the inputs are copied into
+ * zero-padded planes (when the conv pads), the weights are packed once per
+ * call into 16-channel strips, and tiles of 6 pixels x all strips run on
+ * the pool.  Scratch: the packed weights, the tap offsets and one pass of
+ * padded images.
+ */
+enum { DIRECT_PASS = 1 << 21 };
 
-/* Task (image x chunk of PACK_ROWS rows of a K block, group of
- * NNQ_SGEMM_NC columns): chunks finer than blocks so that two threads get
- * even shares (the 144-column convs have a 128- and a 16-column group). */
-enum { PACK_ROWS = 64 }; /* divides NNQ_SGEMM_KC */
-static void prepack_pack_task(void *ctx, size_t i, size_t jg, size_t ni, size_t nj) {
-    const prepack_job *p = ctx;
-    const conv_geom *g = p->g;
+typedef struct direct_geom {
+    int64_t H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, PH, PW;
+    size_t K, strips, wp_floats, plane; /* plane: floats per padded image */
+    bool padded;
+} direct_geom;
+
+static bool direct_geom_init(const conv_geom *g, direct_geom *d) {
     const nn_window *w = &g->w;
-    nn_conv2d_pack cp = {NULL, g->isp, (size_t)w->k[0], (size_t)w->k[1], w->in[0], w->in[1],
-                         w->out[1], w->s[0], w->s[1], w->d[0], w->d[1], w->pb[0], w->pb[1]};
-    for (size_t ii = i; ii < i + ni; ii++)
-        for (size_t jj = jg; jj < jg + nj; jj++) {
-            size_t img = ii / p->kchunks, k0 = ii % p->kchunks * PACK_ROWS;
-            size_t pc = k0 / NNQ_SGEMM_KC * NNQ_SGEMM_KC, j0 = jj * NNQ_SGEMM_NC;
-            size_t ldk = NNQ_MIN(p->K - pc, (size_t)NNQ_SGEMM_KC);
-            size_t kc = NNQ_MIN(p->K - k0, (size_t)PACK_ROWS);
-            float *dst = p->buf + (img * p->K + pc) * p->ld + j0 * ldk + (k0 - pc) * NNQ_SGEMM_NR;
-            cp.x = p->x + (p->n0 + img) * g->C * g->isp;
-            nn_conv2d_pack_avx2(&cp, k0, kc, ldk, j0, NNQ_MIN(g->osp - j0, (size_t)NNQ_SGEMM_NC),
-                                dst);
-        }
+    if ((w->nsp != 1 && w->nsp != 2) || g->G != 1 || g->C == 0) return false;
+    int a = w->nsp - 1; /* 1-D: a single row */
+    *d = (direct_geom){.H = a ? w->in[0] : 1, .W = w->in[a], .OH = a ? w->out[0] : 1,
+                       .OW = w->out[a], .KH = a ? w->k[0] : 1, .KW = w->k[a],
+                       .sh = a ? w->s[0] : 1, .sw = w->s[a], .dh = a ? w->d[0] : 1,
+                       .dw = w->d[a], .ph = a ? w->pb[0] : 0, .pw = w->pb[a]};
+    d->padded = d->ph || d->pw || w->pe[0] || w->pe[a];
+    d->PH = d->H + d->ph + (a ? w->pe[0] : 0);
+    d->PW = d->W + d->pw + w->pe[a];
+    d->K = g->C * g->ksp;
+    d->strips = (g->M + NN_DCONV_NR - 1) / NN_DCONV_NR;
+    size_t n;
+    if (!nnq_size_mul(d->K + 1, NN_DCONV_NR, &n) || !nnq_size_mul(n, d->strips, &d->wp_floats))
+        return false;
+    if (!nnq_size_mul((size_t)d->PH, (size_t)d->PW, &n) || !nnq_size_mul(n, g->C, &d->plane))
+        return false;
+    return d->plane < (size_t)PTRDIFF_MAX / sizeof(float);
 }
 
-/* Task (image x row tile, column tile). */
-static void prepack_gemm_task(void *ctx, size_t i, size_t j, size_t ni, size_t nj) {
-    const prepack_job *p = ctx;
-    const conv_geom *g = p->g;
-    for (size_t ii = i; ii < i + ni; ii++)
-        for (size_t jj = j; jj < j + nj; jj++) {
-            size_t img = ii / p->tiles_m, r0 = ii % p->tiles_m * p->tm, c0 = jj * p->tn;
-            size_t mr = NNQ_MIN(p->tm, g->M - r0), nc = NNQ_MIN(p->tn, g->osp - c0);
-            float *y = p->y + ((p->n0 + img) * g->M + r0) * g->osp + c0;
-            nnq_sgemm_avx2_prepacked(mr, nc, p->K, p->w + r0 * p->K, p->K,
-                                     p->buf + img * p->K * p->ld, p->ld, c0,
-                                     p->b ? p->b + r0 : NULL, y, g->osp);
+static size_t direct_images(const conv_geom *g, const direct_geom *d) {
+    if (!d->padded) return g->N;
+    return NNQ_MAX(NNQ_MIN(g->N, DIRECT_PASS / sizeof(float) / NNQ_MAX(d->plane, (size_t)1)),
+                   (size_t)1);
+}
+
+/* Scratch bytes of the direct path, 0 when it does not apply. */
+static size_t direct_bytes(const conv_geom *g) {
+    direct_geom d;
+    if (!direct_geom_init(g, &d)) return 0;
+    size_t n = d.wp_floats, p = 0;
+    if (d.padded && !nnq_size_mul(direct_images(g, &d), d.plane, &p)) return 0;
+    if (!nnq_size_add(n, p, &n) || !nnq_size_add(n, d.K * 2, &n) /* koff */ ||
+        !nnq_size_mul(n, sizeof(float), &n))
+        return 0;
+    return n + 64;
+}
+
+typedef struct direct_job {
+    const conv_geom *g;
+    const direct_geom *d;
+    const float *x, *w, *b;
+    float *wp, *xp, *y;
+    const ptrdiff_t *koff;
+    size_t n0, ptiles; /* first image of the pass, pixel tiles per image */
+} direct_job;
+
+/* Items [0, strips): pack weight strip; then padded planes (image, channel). */
+static void direct_prep_task(void *ctx, size_t start, size_t count) {
+    const direct_job *j = ctx;
+    const conv_geom *g = j->g;
+    const direct_geom *d = j->d;
+    size_t S = j->n0 == 0 ? d->strips : 0;
+    for (size_t it = start; it < start + count; it++) {
+        if (it < S) {
+            nn_dconv_pack_weights_avx2(j->w, g->M, d->K, j->b, it,
+                                       j->wp + it * (d->K + 1) * NN_DCONV_NR);
+            continue;
         }
+        size_t q = it - S, img = q / g->C, c = q % g->C;
+        const float *src = j->x + ((j->n0 + img) * g->C + c) * g->isp;
+        float *dst = j->xp + img * d->plane + c * (size_t)(d->PH * d->PW);
+        memset(dst, 0, (size_t)(d->ph * d->PW) * sizeof *dst);
+        for (int64_t h = 0; h < d->H; h++) {
+            float *row = dst + (d->ph + h) * d->PW;
+            memset(row, 0, (size_t)d->pw * sizeof *row);
+            memcpy(row + d->pw, src + h * d->W, (size_t)d->W * sizeof *row);
+            memset(row + d->pw + d->W, 0, (size_t)(d->PW - d->pw - d->W) * sizeof *row);
+        }
+        memset(dst + (d->ph + d->H) * d->PW, 0,
+               (size_t)((d->PH - d->ph - d->H) * d->PW) * sizeof *dst);
+    }
 }
 
 /*
- * Tiles of one image's product, from the sizes only: columns in at most
- * 512-wide tiles of whole strips (a power-of-two count, so the halves of a
- * split are even), then rows until a tile is about 2^PREPACK_TILE_LOG2
- * multiply-adds, at least 6 rows (one kernel row tile) each.
+ * Task: strips [s0, s0 + ns) x pixel tiles [t0, t0 + nt) of the pass
+ * (image-major).  Pixel ranges are runs of DIRECT_GROUP tiles (48 pixels,
+ * three cache lines of an output row), so two threads do not write the
+ * same output lines.
  */
-static void prepack_tiling(prepack_job *p) {
-    const conv_geom *g = p->g;
-    size_t strips = (g->osp + NNQ_SGEMM_NR - 1) / NNQ_SGEMM_NR, tiles_n = 1, tiles_m = 1;
-    while (tiles_n * 32 < strips)
-        tiles_n *= 2;
-    p->tn = (strips + tiles_n - 1) / tiles_n * NNQ_SGEMM_NR;
-    p->tiles_n = (g->osp + p->tn - 1) / p->tn;
-    double work = (double)g->M * (double)p->tn * (double)p->K;
-    while ((double)(tiles_m * 2) * (double)(1 << PREPACK_TILE_LOG2) <= work && tiles_m * 12 <= g->M)
-        tiles_m *= 2;
-    p->tm = (g->M + tiles_m - 1) / tiles_m;
-    p->tiles_m = (g->M + p->tm - 1) / p->tm;
+enum { DIRECT_GROUP = 8 };
+static void direct_run_task(void *ctx, size_t s0, size_t t0, size_t ns, size_t nt) {
+    const direct_job *j = ctx;
+    const conv_geom *g = j->g;
+    const direct_geom *d = j->d;
+    for (size_t s = s0; s < s0 + ns; s++) {
+        size_t m0 = s * NN_DCONV_NR, nch = NNQ_MIN((size_t)NN_DCONV_NR, g->M - m0);
+        const float *wp = j->wp + s * (d->K + 1) * NN_DCONV_NR;
+        for (size_t t = t0; t < t0 + nt; t++) {
+            size_t img = t / j->ptiles, p0 = t % j->ptiles * NN_DCONV_MR;
+            size_t mr = NNQ_MIN((size_t)NN_DCONV_MR, g->osp - p0);
+            const float *base = d->padded ? j->xp + img * d->plane
+                                          : j->x + (j->n0 + img) * g->C * g->isp;
+            const float *rows[NN_DCONV_MR];
+            for (size_t i = 0; i < NN_DCONV_MR; i++) {
+                size_t p = p0 + NNQ_MIN(i, mr - 1);
+                int64_t oh = (int64_t)p / d->OW, ow = (int64_t)p % d->OW;
+                rows[i] = base + oh * d->sh * d->PW + ow * d->sw;
+            }
+            float *y = j->y + ((j->n0 + img) * g->M + m0) * g->osp + p0;
+            nn_dconv_tile_avx2(rows, j->koff, d->K, wp, j->b != NULL, mr, nch, y, g->osp);
+        }
+    }
 }
 
-static void conv_run_prepacked(const conv_job *j, nnq_pool *pool) {
-    const conv_geom *g = j->g;
-    prepack_job p = {.g = g, .x = j->x, .w = j->w, .b = j->b, .buf = j->col, .y = j->y,
-                     .K = g->C * g->ksp,
-                     .ld = (g->osp + NNQ_SGEMM_NR - 1) / NNQ_SGEMM_NR * NNQ_SGEMM_NR};
-    p.kchunks = (p.K + PACK_ROWS - 1) / PACK_ROWS;
-    prepack_tiling(&p);
-    size_t per = prepack_images(g), groups = (g->osp + NNQ_SGEMM_NC - 1) / NNQ_SGEMM_NC;
-    for (p.n0 = 0; p.n0 < g->N; p.n0 += per) {
-        size_t nb = NNQ_MIN(per, g->N - p.n0);
-        nnq_pool_parallelize_2d(nn_pool_for(pool, nb * p.K * g->osp), prepack_pack_task, &p,
-                                nb * p.kchunks, groups, 1, 1);
-        nnq_pool_parallelize_2d(pool, prepack_gemm_task, &p, nb * p.tiles_m, p.tiles_n, 1, 1);
+static void conv_run_direct(const conv_job *cj, nnq_pool *pool) {
+    const conv_geom *g = cj->g;
+    direct_geom d;
+    direct_geom_init(g, &d);
+    float *wp = (float *)(((uintptr_t)cj->col + 63) & ~(uintptr_t)63);
+    ptrdiff_t *koff = (ptrdiff_t *)(wp + d.wp_floats);
+    float *xp = (float *)(koff + d.K);
+    /* tap (c, kh, kw) of a window, as an offset from its corner */
+    size_t k = 0;
+    for (size_t c = 0; c < g->C; c++)
+        for (int64_t kh = 0; kh < d.KH; kh++)
+            for (int64_t kw = 0; kw < d.KW; kw++)
+                koff[k++] = (ptrdiff_t)(c * (size_t)(d.PH * d.PW)) + kh * d.dh * d.PW + kw * d.dw;
+    direct_job j = {.g = g, .d = &d, .x = cj->x, .w = cj->w, .b = cj->b, .wp = wp, .xp = xp,
+                    .y = cj->y, .koff = koff, .ptiles = (g->osp + NN_DCONV_MR - 1) / NN_DCONV_MR};
+    if (!d.padded) /* direct_prep_task packs the strips only */
+        nnq_pool_parallelize_1d(nn_pool_for(pool, d.wp_floats), direct_prep_task, &j, d.strips, 1);
+    size_t per = direct_images(g, &d);
+    for (j.n0 = 0; j.n0 < g->N; j.n0 += per) {
+        size_t nb = NNQ_MIN(per, g->N - j.n0);
+        if (d.padded) {
+            size_t items = (j.n0 == 0 ? d.strips : 0) + nb * g->C;
+            nnq_pool_parallelize_1d(nn_pool_for(pool, nb * d.plane + d.wp_floats),
+                                    direct_prep_task, &j, items, 1);
+        }
+        /* Each task reads its strips' weights and its pixels' inputs:
+         * split along whichever is larger, so that the threads share
+         * the smaller one (batch-1 convs of small feature maps read more
+         * weights than inputs; large maps the other way round). */
+        size_t tiles = nb * j.ptiles, xbytes = nb * g->C * g->isp, wbytes = g->M * d.K;
+        bool by_strip = wbytes >= xbytes && d.strips > 1;
+        nnq_pool_parallelize_2d(pool, direct_run_task, &j, d.strips, tiles, by_strip ? 1 : d.strips,
+                                by_strip ? tiles : DIRECT_GROUP);
     }
 }
 #endif
@@ -520,13 +586,13 @@ nnq_status nn_conv_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
     if (g.osp == 0 || g.N == 0 || g.M == 0) return NNQ_STATUS_OK;
     j.fused = g.w.nsp == 2 && !g.pointwise && g.Cg > 0 && nnq_sgemm_packed_ok();
 #if !defined(NNQ_REFERENCE_ONLY)
-    if (j.fused && prepack_bytes(&g)) {
-        conv_run_prepacked(&j, ctx->pool);
+    if (!g.pointwise && nnq_sgemm_packed_ok() && direct_bytes(&g)) {
+        conv_run_direct(&j, ctx->pool);
         return NNQ_STATUS_OK;
     }
 #endif
     if (g.batched) {
-        /* (the AVX2 path took the pre-packed branch above) */
+        /* (with AVX2, 1-D and 2-D convs took the direct path above) */
         size_t K = g.C * g.ksp, cols = g.N * g.osp;
         nnq_pool_parallelize_2d(ctx->pool, im2col_batched_task, &j, g.N, K, 1, 16);
         nnq_sgemm(ctx->pool, false, false, g.M, cols, K, 1.0f, j.w, K, j.col, cols, 0.0f,

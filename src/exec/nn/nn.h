@@ -57,36 +57,23 @@ NNQ_INTERNAL void nnq_sgemm_avx2_packed(size_t M, size_t N, size_t K, const floa
                                         size_t ldc);
 
 /*
- * C[M x N] = A[M x K] (row-major, lda) * B (+ bias[i] on row i when bias is
- * not NULL), serial, with B already packed whole: per block of KC rows
- * starting at row pc, its strips of kc x NNQ_SGEMM_NR floats follow each
- * other from Bp + pc * ldbp (ldbp = B's column count rounded up to whole
- * strips, columns past the end zero).  The product covers B's columns
- * [j0, j0 + N), j0 a multiple of NNQ_SGEMM_NR; C points at column j0.
- * The bias is added after the last block, so the result is bit-identical
- * to nnq_sgemm_packed followed by a bias pass.  Only when
- * nnq_sgemm_packed_ok(); K > 0.
+ * Direct 2-D convolution tile (conv_direct_avx2.c): outputs of mr <= 6
+ * pixels x nch <= 16 channels.  rows[i] points at pixel i's window corner
+ * in a zero-padded image (all six valid; a short tile repeats one), tap k
+ * is rows[i][koff[k]].  wp is a packed strip: NN_DCONV_NR bias values,
+ * then K rows of NN_DCONV_NR weights (32-byte aligned, channels past the
+ * end zero).  bias: add the strip's bias after the sum.  y[j * ldy + i]
+ * receives channel j of pixel i.  Only when nnq_sgemm_packed_ok().
  */
-NNQ_INTERNAL void nnq_sgemm_avx2_prepacked(size_t M, size_t N, size_t K, const float *A,
-                                           size_t lda, const float *Bp, size_t ldbp, size_t j0,
-                                           const float *bias, float *C, size_t ldc);
-
-/* A 2-D Conv's im2col geometry for nn_conv2d_pack_avx2; x is one image's
- * first channel, channels isp floats apart. */
-typedef struct nn_conv2d_pack {
-    const float *x;
-    size_t isp, KH, KW;
-    int64_t H, W, OW, sh, sw, dh, dw, ph, pw;
-} nn_conv2d_pack;
-/*
- * Column-matrix rows [k0, k0 + kc) (row = (c * KH + kh) * KW + kw) x
- * output positions [p0, p0 + nc) of one image, nc <= NNQ_SGEMM_NC, into
- * the first kc rows of ceil(nc / NNQ_SGEMM_NR) strips of ldk x
- * NNQ_SGEMM_NR floats (kc <= ldk; columns past nc zero) at dst, 32-byte
- * aligned.  Only when nnq_sgemm_packed_ok().
- */
-NNQ_INTERNAL void nn_conv2d_pack_avx2(const nn_conv2d_pack *p, size_t k0, size_t kc, size_t ldk,
-                                      size_t p0, size_t nc, float *dst);
+enum { NN_DCONV_MR = 6, NN_DCONV_NR = 16 };
+NNQ_INTERNAL void nn_dconv_tile_avx2(const float *const *rows, const ptrdiff_t *koff, size_t K,
+                                     const float *wp, bool bias, size_t mr, size_t nch, float *y,
+                                     size_t ldy);
+/* Strip s of the weights W[M x K] (and bias, may be NULL) for
+ * nn_dconv_tile_avx2: (K + 1) * NN_DCONV_NR floats at dst, 32-byte
+ * aligned. */
+NNQ_INTERNAL void nn_dconv_pack_weights_avx2(const float *w, size_t M, size_t K,
+                                             const float *bias, size_t s, float *dst);
 
 /*
  * The pool to run a loop of about `work` simple float operations on: NULL

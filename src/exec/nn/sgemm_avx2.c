@@ -17,7 +17,6 @@
  * the same for any M/N tiling, row-tail size or thread count.  alpha is
  * folded into packed B (exact when alpha == 1, the common case).
  */
-#include <assert.h>
 #include <immintrin.h>
 #include <string.h>
 
@@ -182,28 +181,4 @@ void nnq_sgemm_avx2(bool ta, bool tb, size_t M, size_t N, size_t K, float alpha,
 void nnq_sgemm_avx2_packed(size_t M, size_t N, size_t K, const float *A, size_t lda,
                            nnq_sgemm_pack_fn pack, const void *pctx, float *C, size_t ldc) {
     sgemm_blocks(M, N, K, A, lda, 1, pack, pctx, 0.0f, C, ldc);
-}
-
-void nnq_sgemm_avx2_prepacked(size_t M, size_t N, size_t K, const float *A, size_t lda,
-                              const float *Bp, size_t ldbp, size_t j0, const float *bias,
-                              float *C, size_t ldc) {
-    assert(j0 % NR == 0);
-    /* Blocks of NC columns keep a KC x NC part of B hot across the rows,
-     * as in sgemm_blocks. */
-    for (size_t jc = 0; jc < N; jc += NC) {
-        size_t nc = N - jc < NC ? N - jc : NC;
-        for (size_t pc = 0; pc < K; pc += KC) {
-            size_t kc = K - pc < KC ? K - pc : KC;
-            const float *bp = Bp + pc * ldbp + (j0 + jc) * kc;
-            store_mode mode = pc > 0 ? STORE_ADD : STORE_SET;
-            bool last = pc + kc == K;
-            for (size_t i = 0; i < M; i += MR) {
-                size_t mr = M - i < MR ? M - i : MR;
-                const float *a = A + i * lda + pc, *b = last && bias ? bias + i : NULL;
-                for (size_t j = 0; j < nc; j += NR)
-                    kernel_any(mr, kc, a, lda, 1, bp + j * kc, C + i * ldc + jc + j, ldc,
-                               nc - j < NR ? nc - j : NR, mode, 0.0f, b);
-            }
-        }
-    }
 }
