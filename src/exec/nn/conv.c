@@ -355,7 +355,7 @@ static void conv_pack_fn(const void *ctx, size_t k0, size_t kc, size_t j0, size_
  * the pool.  Scratch: the packed weights, the tap offsets and one pass of
  * padded images.
  */
-enum { DIRECT_PASS = 1 << 21 };
+enum { DIRECT_PASS = 1 << 21, DIRECT_PREP_MIN = 1 << 12 };
 
 typedef struct direct_geom {
     int64_t H, W, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, PH, PW;
@@ -409,21 +409,21 @@ typedef struct direct_job {
     float *wp, *xp, *y;
     const ptrdiff_t *koff;
     size_t n0, ptiles; /* first image of the pass, pixel tiles per image */
+    bool prep_strips; /* direct_prep_task: items are strips (else planes) */
 } direct_job;
 
-/* Items [0, strips): pack weight strip; then padded planes (image, channel). */
+/* Items: weight strips to pack, or padded planes (image, channel) to copy. */
 static void direct_prep_task(void *ctx, size_t start, size_t count) {
     const direct_job *j = ctx;
     const conv_geom *g = j->g;
     const direct_geom *d = j->d;
-    size_t S = j->n0 == 0 ? d->strips : 0;
     for (size_t it = start; it < start + count; it++) {
-        if (it < S) {
+        if (j->prep_strips) {
             nn_dconv_pack_weights_avx2(j->w, g->M, d->K, j->b, it,
                                        j->wp + it * (d->K + 1) * NN_DCONV_NR);
             continue;
         }
-        size_t q = it - S, img = q / g->C, c = q % g->C;
+        size_t img = it / g->C, c = it % g->C;
         const float *src = j->x + ((j->n0 + img) * g->C + c) * g->isp;
         float *dst = j->xp + img * d->plane + c * (size_t)(d->PH * d->PW);
         memset(dst, 0, (size_t)(d->ph * d->PW) * sizeof *dst);
@@ -484,24 +484,31 @@ static void conv_run_direct(const conv_job *cj, nnq_pool *pool) {
                 koff[k++] = (ptrdiff_t)(c * (size_t)(d.PH * d.PW)) + kh * d.dh * d.PW + kw * d.dw;
     direct_job j = {.g = g, .d = &d, .x = cj->x, .w = cj->w, .b = cj->b, .wp = wp, .xp = xp,
                     .y = cj->y, .koff = koff, .ptiles = (g->osp + NN_DCONV_MR - 1) / NN_DCONV_MR};
-    if (!d.padded) /* direct_prep_task packs the strips only */
-        nnq_pool_parallelize_1d(nn_pool_for(pool, d.wp_floats), direct_prep_task, &j, d.strips, 1);
+    /* The copies run where the pool's shares put them: strips, planes and
+     * run tasks are all ordered so that a thread's share of one is mostly
+     * what it reads in the next. */
+    j.prep_strips = true;
+    nnq_pool_parallelize_1d(d.wp_floats >= DIRECT_PREP_MIN ? pool : NULL, direct_prep_task, &j,
+                            d.strips, 1);
+    j.prep_strips = false;
     size_t per = direct_images(g, &d);
     for (j.n0 = 0; j.n0 < g->N; j.n0 += per) {
         size_t nb = NNQ_MIN(per, g->N - j.n0);
-        if (d.padded) {
-            size_t items = (j.n0 == 0 ? d.strips : 0) + nb * g->C;
-            nnq_pool_parallelize_1d(nn_pool_for(pool, nb * d.plane + d.wp_floats),
-                                    direct_prep_task, &j, items, 1);
-        }
-        /* Each task reads its strips' weights and its pixels' inputs:
-         * split along whichever is larger, so that the threads share
-         * the smaller one (batch-1 convs of small feature maps read more
+        if (d.padded)
+            nnq_pool_parallelize_1d(nb * d.plane >= DIRECT_PREP_MIN ? pool : NULL,
+                                    direct_prep_task, &j, nb * g->C, 1);
+        /* Each task reads its strips' weights and its pixels' inputs.
+         * Tasks run strip-major or pixel-major, so that a thread's share
+         * of them splits whichever is larger and the threads share the
+         * smaller one (batch-1 convs of small feature maps read more
          * weights than inputs; large maps the other way round). */
         size_t tiles = nb * j.ptiles, xbytes = nb * g->C * g->isp, wbytes = g->M * d.K;
         bool by_strip = wbytes >= xbytes && d.strips > 1;
-        nnq_pool_parallelize_2d(pool, direct_run_task, &j, d.strips, tiles, by_strip ? 1 : d.strips,
-                                by_strip ? tiles : DIRECT_GROUP);
+        if (by_strip)
+            nnq_pool_parallelize_2d(pool, direct_run_task, &j, d.strips, tiles, 1, DIRECT_GROUP);
+        else
+            nnq_pool_parallelize_2d(pool, direct_run_task, &j, d.strips, tiles, d.strips,
+                                    DIRECT_GROUP);
     }
 }
 #endif
