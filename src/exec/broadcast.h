@@ -21,12 +21,9 @@
 /* Elements per parallel work item: large enough to amortize dispatch. */
 #define NNQ_EW_CHUNK ((size_t)16384)
 
-/* Fail with a message prefixed by "node '<name>' (<op>): ". */
 /* INVALID_ARGUMENT naming the first of inputs [0, k) that is absent. */
 NNQ_INTERNAL nnq_status nnq_op_need_inputs(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
                                            size_t n, size_t k);
-NNQ_INTERNAL nnq_status nnq_op_error(const nnq_op_ctx *ctx, nnq_status s, const char *fmt, ...)
-    NNQ_PRINTF(3, 4);
 
 /* Name of the node's i-th input ("?" when missing). */
 NNQ_INTERNAL const char *nnq_op_input_name(const nnq_op_ctx *ctx, size_t i);

@@ -64,6 +64,12 @@ typedef struct nnq_op_def {
  */
 NNQ_INTERNAL bool nnq_op_shape_only(const nnq_op_def *op);
 
+/* An operator's error: the message is prefixed by "node '<name>' (<op>): "
+ * (defined in exec/broadcast.c).  Every op reports through it, so each
+ * message names its node once. */
+NNQ_INTERNAL nnq_status nnq_op_error(const nnq_op_ctx *ctx, nnq_status s, const char *fmt, ...)
+    NNQ_PRINTF(3, 4);
+
 /* Look up an operator; NULL if nnq does not implement it. */
 NNQ_INTERNAL const nnq_op_def *nnq_op_find(const char *domain, const char *op_type);
 

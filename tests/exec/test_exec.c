@@ -236,7 +236,7 @@ static void test_validation_errors(void **state) {
     tg_node(&t, "MatMul", "mm", (const char *[]){"x", "w", NULL}, (const char *[]){"y", NULL});
     tg_output(&t, "y");
     NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_SHAPE_MISMATCH,
-                     "node 'mm' (MatMul): MatMul: A has 4 columns but B has 3 rows");
+                     "node 'mm' (MatMul): A has 4 columns but B has 3 rows");
     tg_free(&t);
 
     NNQ_ASSERT_FAILS(nnq_exec_create(NULL, NULL, &e), NNQ_STATUS_INVALID_ARGUMENT, "graph is NULL");

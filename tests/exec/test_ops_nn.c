@@ -1105,7 +1105,7 @@ static void test_lstm_bidirectional(void **state) {
     NNQ_ASSERT_OK(nnq_exec_create(&t.g, NULL, &e));
     NNQ_ASSERT_FAILS(nnq_exec_run(e, (const nnq_tensor *const *)&xt, 1, out, 3),
                      NNQ_STATUS_OUT_OF_RANGE,
-                     "node 'lstm' (LSTM): LSTM: sequence_lens[1] = 6 outside [0, 5]");
+                     "node 'lstm' (LSTM): sequence_lens[1] = 6 outside [0, 5]");
     nnq_exec_free(e);
     nnq_tensor_free(xt);
     tg_free(&t);
@@ -1449,7 +1449,7 @@ static void test_bad_inputs(void **state) {
     tg_output(&t, "y");
     nnq_exec *e;
     NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_DTYPE_MISMATCH,
-                     "Softmax: input input is int32; nnq implements float32");
+                     "node 'sm' (Softmax): input input is int32; nnq implements float32");
     /* BatchNormalization training outputs are refused. */
     tg_init(&t, 15);
     tg_input(&t, "x", 2, (int64_t[]){2, 2});

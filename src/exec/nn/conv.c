@@ -29,17 +29,16 @@ typedef struct conv_geom {
 /* Checks shared by Conv and ConvTranspose: dtypes, ranks, group. */
 static nnq_status conv_common(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
                               int64_t *group) {
-    const char *op = ctx->node->op_type;
     NNQ_TRY(nn_need_float(ctx, in[0], "X"));
     NNQ_TRY(nn_need_float(ctx, in[1], "W"));
     if (n_in > 2 && in[2]) NNQ_TRY(nn_need_float(ctx, in[2], "B"));
     NNQ_TRY(nnq_attr_int(ctx->node, "group", 1, group));
     if (*group < 1)
-        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: group %lld must be >= 1", op,
-                         (long long)*group);
+        return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "group %lld must be >= 1",
+                            (long long)*group);
     if (in[1]->ndim != in[0]->ndim)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "%s: W has rank %d but X has rank %d", op,
-                         in[1]->ndim, in[0]->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH, "W has rank %d but X has rank %d",
+                            in[1]->ndim, in[0]->ndim);
     return NNQ_STATUS_OK;
 }
 
@@ -47,11 +46,11 @@ static nnq_status check_bias(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
                              int64_t M) {
     if (n_in < 3 || !in[2] || M < 0) return NNQ_STATUS_OK;
     if (in[2]->ndim != 1 || in[2]->dims[0] != M)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "%s: B must be 1-D of %lld elements (one per "
-                         "output channel), got rank %d with %lld",
-                         ctx->node->op_type, (long long)M, in[2]->ndim,
-                         (long long)(in[2]->ndim ? in[2]->dims[0] : 1));
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "B must be 1-D of %lld elements (one per "
+                            "output channel), got rank %d with %lld",
+                            (long long)M, in[2]->ndim,
+                            (long long)(in[2]->ndim ? in[2]->dims[0] : 1));
     return NNQ_STATUS_OK;
 }
 
@@ -80,13 +79,13 @@ static nnq_status conv_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const 
     NNQ_TRY(nn_window_init(ctx, x, w->dims + 2, false, &g->w));
     int64_t C = x->dims[1], M = w->dims[0];
     if (C >= 0 && w->dims[1] >= 0 && w->dims[1] * group != C)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "Conv: X has %lld channels but W expects %lld per group x %lld groups",
-                         (long long)C, (long long)w->dims[1], (long long)group);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "X has %lld channels but W expects %lld per group x %lld groups",
+                            (long long)C, (long long)w->dims[1], (long long)group);
     if (M >= 0 && M % group != 0)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "Conv: W has %lld output channels, not a multiple of group %lld",
-                         (long long)M, (long long)group);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "W has %lld output channels, not a multiple of group %lld",
+                            (long long)M, (long long)group);
     NNQ_TRY(check_bias(ctx, in, n_in, M));
     memset(&g->N, 0, sizeof *g - offsetof(conv_geom, N));
     if (x->dims[0] < 0 || C < 0 || M < 0 || g->w.out[0] < 0) return NNQ_STATUS_OK;
@@ -641,31 +640,29 @@ static nnq_status convt_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const
     int nsp = g->w.nsp;
     int64_t C = x->dims[1], M = w->dims[1] < 0 ? -1 : w->dims[1] * group;
     if (C >= 0 && w->dims[0] >= 0 && w->dims[0] != C)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "ConvTranspose: X has %lld channels but W's first dim is %lld",
-                         (long long)C, (long long)w->dims[0]);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "X has %lld channels but W's first dim is %lld", (long long)C,
+                            (long long)w->dims[0]);
     if (C >= 0 && C % group != 0)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "ConvTranspose: X has %lld channels, not a multiple of group %lld",
-                         (long long)C, (long long)group);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "X has %lld channels, not a multiple of group %lld", (long long)C,
+                            (long long)group);
     NNQ_TRY(check_bias(ctx, in, n_in, M));
     int64_t opad[NNQ_MAX_DIMS] = {0};
     const int64_t *v;
     size_t n;
     NNQ_TRY(nnq_attr_ints(ctx->node, "output_padding", &v, &n));
     if (n && n != (size_t)nsp)
-        return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                         "ConvTranspose: output_padding has %zu values for %d spatial dims", n,
-                         nsp);
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_FORMAT,
+                            "output_padding has %zu values for %d spatial dims", n, nsp);
     for (size_t i = 0; i < n; i++)
         opad[i] = v[i];
     const int64_t *os;
     size_t nos;
     NNQ_TRY(nnq_attr_ints(ctx->node, "output_shape", &os, &nos));
     if (nos && nos != (size_t)nsp && nos != (size_t)nsp + 2)
-        return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                         "ConvTranspose: output_shape has %zu values for %d spatial dims", nos,
-                         nsp);
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_FORMAT,
+                            "output_shape has %zu values for %d spatial dims", nos, nsp);
     if (nos) os += nos - (size_t)nsp;
     for (int i = 0; i < nsp; i++) {
         int64_t in_d = g->w.in[i], ek = (g->w.k[i] - 1) * g->w.d[i] + 1, s = g->w.s[i];
@@ -688,9 +685,9 @@ static nnq_status convt_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const
         if (ap == 3) g->w.pb[i] = g->w.pe[i] = 0;
         g->w.out[i] = full - g->w.pb[i] - g->w.pe[i];
         if (g->w.out[i] < 0)
-            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                             "ConvTranspose: spatial dim %d gives output size %lld < 0", i,
-                             (long long)g->w.out[i]);
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "spatial dim %d gives output size %lld < 0", i,
+                                (long long)g->w.out[i]);
     }
     memset(&g->N, 0, sizeof *g - offsetof(conv_geom, N));
     if (x->dims[0] < 0 || C < 0 || M < 0 || g->w.out[0] < 0) return NNQ_STATUS_OK;

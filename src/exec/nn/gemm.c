@@ -179,8 +179,9 @@ void nnq_sgemm_packed(nnq_pool *pool, size_t M, size_t N, size_t K, const float 
 
 nnq_status nn_need_float(const nnq_op_ctx *ctx, const nnq_tensor *t, const char *what) {
     if (t->dtype != NNQ_DTYPE_FLOAT32)
-        return nnq_error(NNQ_STATUS_DTYPE_MISMATCH, "%s: input %s is %s; nnq implements float32",
-                         ctx->node->op_type, what, nnq_dtype_name(t->dtype));
+        return nnq_op_error(ctx, NNQ_STATUS_DTYPE_MISMATCH,
+                            "input %s is %s; nnq implements float32", what,
+                            nnq_dtype_name(t->dtype));
     return NNQ_STATUS_OK;
 }
 
@@ -192,8 +193,8 @@ void nn_out_like(nnq_out_shape *o, const nnq_tensor *t) {
 
 nnq_status nn_axis(const nnq_op_ctx *ctx, int64_t axis, int ndim, int *out) {
     if (axis < -(int64_t)ndim || axis >= ndim)
-        return nnq_error(NNQ_STATUS_AXIS_OUT_OF_RANGE, "%s: axis %lld outside [%d, %d)",
-                         ctx->node->op_type, (long long)axis, -ndim, ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_AXIS_OUT_OF_RANGE, "axis %lld outside [%d, %d)",
+                            (long long)axis, -ndim, ndim);
     *out = (int)(axis < 0 ? axis + ndim : axis);
     return NNQ_STATUS_OK;
 }
@@ -215,28 +216,29 @@ static nnq_status gemm_read(const nnq_op_ctx *ctx, const nnq_tensor *const *in, 
     NNQ_TRY(nn_need_float(ctx, in[0], "A"));
     NNQ_TRY(nn_need_float(ctx, in[1], "B"));
     if (in[0]->ndim != 2 || in[1]->ndim != 2)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "Gemm: A and B must be 2-D, got rank %d and %d",
-                         in[0]->ndim, in[1]->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "A and B must be 2-D, got rank %d and %d", in[0]->ndim, in[1]->ndim);
     int64_t ka = a->ta ? in[0]->dims[0] : in[0]->dims[1];
     int64_t kb = a->tb ? in[1]->dims[1] : in[1]->dims[0];
     *M = a->ta ? in[0]->dims[1] : in[0]->dims[0];
     *N = a->tb ? in[1]->dims[0] : in[1]->dims[1];
     if (ka >= 0 && kb >= 0 && ka != kb)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "Gemm: inner dims differ: op(A) has %lld columns, op(B) %lld rows",
-                         (long long)ka, (long long)kb);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "inner dims differ: op(A) has %lld columns, op(B) %lld rows",
+                            (long long)ka, (long long)kb);
     *cm = *cn = 0;
     if (n_in > 2 && in[2]) {
         const nnq_tensor *c = in[2];
         NNQ_TRY(nn_need_float(ctx, c, "C"));
         if (c->ndim > 2)
-            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "Gemm: C has rank %d, at most 2", c->ndim);
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH, "C has rank %d, at most 2",
+                                c->ndim);
         *cn = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
         *cm = c->ndim == 2 ? c->dims[0] : 1;
         if ((*cm != 1 && *cm != *M && *M >= 0) || (*cn != 1 && *cn != *N && *N >= 0))
-            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                             "Gemm: C of shape [%lld, %lld] does not broadcast to [%lld, %lld]",
-                             (long long)*cm, (long long)*cn, (long long)*M, (long long)*N);
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "C of shape [%lld, %lld] does not broadcast to [%lld, %lld]",
+                                (long long)*cm, (long long)*cn, (long long)*M, (long long)*N);
     }
     return NNQ_STATUS_OK;
 }
@@ -288,17 +290,16 @@ static nnq_status mm_read(const nnq_op_ctx *ctx, const nnq_tensor *A, const nnq_
     NNQ_TRY(nn_need_float(ctx, A, "A"));
     NNQ_TRY(nn_need_float(ctx, B, "B"));
     if (A->ndim < 1 || B->ndim < 1)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "MatMul: inputs must have rank >= 1, got %d and %d", A->ndim, B->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "inputs must have rank >= 1, got %d and %d", A->ndim, B->ndim);
     int ra = A->ndim, rb = B->ndim;
     s->M = ra == 1 ? 1 : A->dims[ra - 2];
     int64_t ka = A->dims[ra - 1];
     int64_t kb = rb == 1 ? B->dims[0] : B->dims[rb - 2];
     s->N = rb == 1 ? 1 : B->dims[rb - 1];
     if (ka >= 0 && kb >= 0 && ka != kb)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "MatMul: A has %lld columns but B has %lld rows", (long long)ka,
-                         (long long)kb);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "A has %lld columns but B has %lld rows", (long long)ka, (long long)kb);
     s->K = ka;
     int na = ra > 2 ? ra - 2 : 0, nbb = rb > 2 ? rb - 2 : 0;
     s->nb = na > nbb ? na : nbb;
@@ -308,9 +309,9 @@ static nnq_status mm_read(const nnq_op_ctx *ctx, const nnq_tensor *A, const nnq_
         s->ab[i] = da;
         s->bb[i] = db;
         if (da != db && da != 1 && db != 1 && da >= 0 && db >= 0)
-            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                             "MatMul: batch dims %lld and %lld do not broadcast", (long long)da,
-                             (long long)db);
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "batch dims %lld and %lld do not broadcast", (long long)da,
+                                (long long)db);
         s->batch[i] = da == 1 ? db : da;
     }
     return NNQ_STATUS_OK;

@@ -34,22 +34,22 @@ static nnq_status check_acts(const nnq_op_ctx *ctx, size_t dirs) {
     for (size_t i = 0; ok && i < a->n_strings; i++)
         ok = strcmp(a->strings[i], def[i % 3]) == 0;
     if (!ok)
-        return nnq_error(NNQ_STATUS_UNSUPPORTED,
-                         "LSTM: only the default activations (Sigmoid, Tanh, Tanh) are "
-                         "implemented");
+        return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED,
+                            "only the default activations (Sigmoid, Tanh, Tanh) are "
+                            "implemented");
     return NNQ_STATUS_OK;
 }
 
-static nnq_status expect_shape(const nnq_tensor *t, const char *what, int ndim,
-                               const int64_t *dims) {
+static nnq_status expect_shape(const nnq_op_ctx *ctx, const nnq_tensor *t, const char *what,
+                               int ndim, const int64_t *dims) {
     bool ok = t->ndim == ndim;
     for (int i = 0; ok && i < ndim; i++)
         ok = dims[i] < 0 || t->dims[i] < 0 || t->dims[i] == dims[i];
     if (!ok) {
         char a[96], b[96];
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "LSTM: input %s has shape %s, expected %s",
-                         what, nnq_shape_str(t->ndim, t->dims, a, sizeof a),
-                         nnq_shape_str(ndim, dims, b, sizeof b));
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH, "input %s has shape %s, expected %s",
+                            what, nnq_shape_str(t->ndim, t->dims, a, sizeof a),
+                            nnq_shape_str(ndim, dims, b, sizeof b));
     }
     return NNQ_STATUS_OK;
 }
@@ -72,14 +72,14 @@ static nnq_status lstm_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const 
     else if (!strcmp(dir, "bidirectional"))
         g->direction = 2;
     else
-        return nnq_error(NNQ_STATUS_UNKNOWN_NAME,
-                         "LSTM: direction '%s' is not forward, reverse or bidirectional", dir);
+        return nnq_op_error(ctx, NNQ_STATUS_UNKNOWN_NAME,
+                            "direction '%s' is not forward, reverse or bidirectional", dir);
     if (layout != 0 && layout != 1)
-        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "LSTM: layout %lld is not 0 or 1",
-                         (long long)layout);
+        return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "layout %lld is not 0 or 1",
+                            (long long)layout);
     if (g->clip < 0.0f)
-        return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "LSTM: clip %g must be positive",
-                         (double)g->clip);
+        return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "clip %g must be positive",
+                            (double)g->clip);
     g->layout1 = layout == 1;
     g->input_forget = inf != 0;
     g->dirs = g->direction == 2 ? 2 : 1;
@@ -90,25 +90,25 @@ static nnq_status lstm_geom_init(const nnq_op_ctx *ctx, const nnq_tensor *const 
         if (in[k] && k != IN_LENS) NNQ_TRY(nn_need_float(ctx, in[k], names[k]));
     const nnq_tensor *x = in[IN_X], *w = in[IN_W];
     if (x->ndim != 3 || w->ndim != 3)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "LSTM: X and W must be 3-D, got rank %d and %d",
-                         x->ndim, w->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "X and W must be 3-D, got rank %d and %d", x->ndim, w->ndim);
     if (hs < 0) hs = w->dims[1] < 0 ? -1 : w->dims[1] / 4;
     int64_t seq = x->dims[g->layout1 ? 1 : 0], batch = x->dims[g->layout1 ? 0 : 1];
     int64_t D = (int64_t)g->dirs;
-    NNQ_TRY(expect_shape(w, "W", 3, (int64_t[]){D, 4 * hs, x->dims[2]}));
-    NNQ_TRY(expect_shape(in[IN_R], "R", 3, (int64_t[]){D, 4 * hs, hs}));
+    NNQ_TRY(expect_shape(ctx, w, "W", 3, (int64_t[]){D, 4 * hs, x->dims[2]}));
+    NNQ_TRY(expect_shape(ctx, in[IN_R], "R", 3, (int64_t[]){D, 4 * hs, hs}));
     const nnq_tensor *t;
-    if ((t = opt(in, n_in, IN_B))) NNQ_TRY(expect_shape(t, "B", 2, (int64_t[]){D, 8 * hs}));
-    if ((t = opt(in, n_in, IN_P))) NNQ_TRY(expect_shape(t, "P", 2, (int64_t[]){D, 3 * hs}));
+    if ((t = opt(in, n_in, IN_B))) NNQ_TRY(expect_shape(ctx, t, "B", 2, (int64_t[]){D, 8 * hs}));
+    if ((t = opt(in, n_in, IN_P))) NNQ_TRY(expect_shape(ctx, t, "P", 2, (int64_t[]){D, 3 * hs}));
     int64_t state[3] = {D, batch, hs};
     if (g->layout1) state[0] = batch, state[1] = D;
-    if ((t = opt(in, n_in, IN_H0))) NNQ_TRY(expect_shape(t, "initial_h", 3, state));
-    if ((t = opt(in, n_in, IN_C0))) NNQ_TRY(expect_shape(t, "initial_c", 3, state));
+    if ((t = opt(in, n_in, IN_H0))) NNQ_TRY(expect_shape(ctx, t, "initial_h", 3, state));
+    if ((t = opt(in, n_in, IN_C0))) NNQ_TRY(expect_shape(ctx, t, "initial_c", 3, state));
     if ((t = opt(in, n_in, IN_LENS))) {
         if (t->dtype != NNQ_DTYPE_INT32)
-            return nnq_error(NNQ_STATUS_DTYPE_MISMATCH, "LSTM: sequence_lens is %s, must be int32",
-                             nnq_dtype_name(t->dtype));
-        NNQ_TRY(expect_shape(t, "sequence_lens", 1, (int64_t[]){batch}));
+            return nnq_op_error(ctx, NNQ_STATUS_DTYPE_MISMATCH,
+                                "sequence_lens is %s, must be int32", nnq_dtype_name(t->dtype));
+        NNQ_TRY(expect_shape(ctx, t, "sequence_lens", 1, (int64_t[]){batch}));
     }
     g->seq = (size_t)(seq < 0 ? 0 : seq);
     g->batch = (size_t)(batch < 0 ? 0 : batch);
@@ -238,9 +238,8 @@ nnq_status nn_lstm_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_
         for (size_t b = 0; b < g.batch; b++) {
             int32_t len = ((const int32_t *)lt->data)[b];
             if (len < 0 || (size_t)len > g.seq)
-                return nnq_error(NNQ_STATUS_OUT_OF_RANGE,
-                                 "LSTM: sequence_lens[%zu] = %d outside [0, %zu]", b, (int)len,
-                                 g.seq);
+                return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE,
+                                    "sequence_lens[%zu] = %d outside [0, %zu]", b, (int)len, g.seq);
         }
     /* steps past a sequence's length stay zero in Y */
     if (n_out > 0 && out[0]) memset(out[0]->data, 0, out[0]->nbytes);

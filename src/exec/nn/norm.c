@@ -24,9 +24,9 @@ static nnq_status need_vector(const nnq_op_ctx *ctx, const nnq_tensor *t, const 
                               int64_t n) {
     NNQ_TRY(nn_need_float(ctx, t, what));
     if (n >= 0 && (t->ndim != 1 || t->dims[0] != n))
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "%s: input %s must be 1-D with %lld elements (one per channel)",
-                         ctx->node->op_type, what, (long long)n);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "input %s must be 1-D with %lld elements (one per channel)", what,
+                            (long long)n);
     return NNQ_STATUS_OK;
 }
 
@@ -37,8 +37,8 @@ static nnq_status bn_check(const nnq_op_ctx *ctx, const nnq_tensor *const *in, s
     static const char *const names[] = {"X", "scale", "B", "input_mean", "input_var"};
     NNQ_TRY(nn_need_float(ctx, in[0], "X"));
     if (in[0]->ndim < 2)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "BatchNormalization: X has rank %d, needs [N, C, ...]", in[0]->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH, "X has rank %d, needs [N, C, ...]",
+                            in[0]->ndim);
     for (size_t k = 1; k < 5; k++)
         NNQ_TRY(need_vector(ctx, in[k], names[k], in[0]->dims[1]));
     int64_t training;
@@ -47,9 +47,9 @@ static nnq_status bn_check(const nnq_op_ctx *ctx, const nnq_tensor *const *in, s
     for (size_t k = 1; k < n_out; k++)
         more = more || ctx->node->outputs[k][0];
     if (training || more)
-        return nnq_error(NNQ_STATUS_UNSUPPORTED,
-                         "BatchNormalization: training mode (training_mode=1 or running-stat "
-                         "outputs) is not implemented; nnq runs inference only");
+        return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED,
+                            "training mode (training_mode=1 or running-stat "
+                            "outputs) is not implemented; nnq runs inference only");
     return nnq_attr_float(ctx->node, "epsilon", 1e-5f, eps);
 }
 
@@ -122,10 +122,10 @@ static nnq_status ln_check(const nnq_op_ctx *ctx, const nnq_tensor *const *in, s
         if (!in[k]) continue;
         NNQ_TRY(nn_need_float(ctx, in[k], k == 1 ? "Scale" : "B"));
         if (known && in[k]->numel != g->n && in[k]->numel != 1)
-            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                             "LayerNormalization: %s has %zu elements, expected %zu (the dims "
-                             "from axis %d on) or 1",
-                             k == 1 ? "Scale" : "B", in[k]->numel, g->n, g->axis);
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "%s has %zu elements, expected %zu (the dims "
+                                "from axis %d on) or 1",
+                                k == 1 ? "Scale" : "B", in[k]->numel, g->n, g->axis);
     }
     return NNQ_STATUS_OK;
 }
@@ -194,9 +194,8 @@ nnq_status nn_instancenorm_infer(const nnq_op_ctx *ctx, const nnq_tensor *const 
                                  nnq_out_shape *out, size_t n_out) {
     NNQ_TRY(nn_need_float(ctx, in[0], "input"));
     if (in[0]->ndim < 3)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "InstanceNormalization: input has rank %d, needs [N, C, D1, ...]",
-                         in[0]->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "input has rank %d, needs [N, C, D1, ...]", in[0]->ndim);
     NNQ_TRY(need_vector(ctx, in[1], "scale", in[0]->dims[1]));
     NNQ_TRY(need_vector(ctx, in[2], "B", in[0]->dims[1]));
     nn_out_like(&out[0], in[0]);

@@ -34,8 +34,8 @@ static nnq_status pool_init(const nnq_op_ctx *ctx, const nnq_tensor *x, int kind
     } else {
         NNQ_TRY(nnq_attr_int(ctx->node, "storage_order", 0, &v));
         if (v != 0 && v != 1)
-            return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "MaxPool: storage_order %lld is not 0 or 1",
-                             (long long)v);
+            return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "storage_order %lld is not 0 or 1",
+                                (long long)v);
         j->col_major = v == 1;
     }
     return NNQ_STATUS_OK;
@@ -258,8 +258,8 @@ static nnq_status global_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *i
                                nnq_out_shape *out) {
     NNQ_TRY(nn_need_float(ctx, in[0], "X"));
     if (in[0]->ndim < 2)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "%s: input X has rank %d, needs [N, C, ...]",
-                         ctx->node->op_type, in[0]->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "input X has rank %d, needs [N, C, ...]", in[0]->ndim);
     nn_out_like(&out[0], in[0]);
     for (int i = 2; i < in[0]->ndim; i++)
         out[0].dims[i] = 1;

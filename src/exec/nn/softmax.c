@@ -24,8 +24,7 @@ static nnq_status sm_geom(const nnq_op_ctx *ctx, const nnq_tensor *x, size_t *ou
     NNQ_TRY(nn_need_float(ctx, x, "input"));
     NNQ_TRY(nnq_attr_int(ctx->node, "axis", legacy ? 1 : -1, &axis));
     if (x->ndim == 0)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH, "%s: input is a scalar; needs rank >= 1",
-                         ctx->node->op_type);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH, "input is a scalar; needs rank >= 1");
     NNQ_TRY(nn_axis(ctx, axis, x->ndim, &a));
     *outer = *len = *inner = 1;
     for (int d = 0; d < x->ndim; d++) {

@@ -12,43 +12,42 @@ static nnq_status read_dims(const nnq_op_ctx *ctx, const char *attr, int count, 
     size_t n;
     NNQ_TRY(nnq_attr_ints(ctx->node, attr, &v, &n));
     if (n != 0 && n != (size_t)count)
-        return nnq_error(NNQ_STATUS_INVALID_FORMAT, "%s: attribute %s has %zu values, expected %d",
-                         ctx->node->op_type, attr, n, count);
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_FORMAT,
+                            "attribute %s has %zu values, expected %d", attr, n, count);
     for (int i = 0; i < count; i++) {
         out[i] = n ? v[i] : def;
         if (out[i] < min)
-            return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: %s[%d] = %lld, must be >= %lld",
-                             ctx->node->op_type, attr, i, (long long)out[i], (long long)min);
+            return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "%s[%d] = %lld, must be >= %lld",
+                                attr, i, (long long)out[i], (long long)min);
     }
     return NNQ_STATUS_OK;
 }
 
 nnq_status nn_window_parse(const nnq_op_ctx *ctx, const nnq_tensor *x, const int64_t *kernel,
                            bool allow_ceil, nn_window *w, int *auto_pad, bool *ceil_mode) {
-    const char *op = ctx->node->op_type;
     memset(w, 0, sizeof *w);
     if (x->ndim < 3)
-        return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                         "%s: input X has rank %d; it must be [N, C, D1, ...] with rank >= 3", op,
-                         x->ndim);
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "input X has rank %d; it must be [N, C, D1, ...] with rank >= 3",
+                            x->ndim);
     int nsp = w->nsp = x->ndim - 2;
     const int64_t *ks;
     size_t nk;
     NNQ_TRY(nnq_attr_ints(ctx->node, "kernel_shape", &ks, &nk));
     if (!kernel && nk == 0)
-        return nnq_error(NNQ_STATUS_INVALID_FORMAT, "%s: attribute kernel_shape is required", op);
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_FORMAT, "attribute kernel_shape is required");
     if (nk && nk != (size_t)nsp)
-        return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                         "%s: kernel_shape has %zu values for %d spatial dims", op, nk, nsp);
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_FORMAT,
+                            "kernel_shape has %zu values for %d spatial dims", nk, nsp);
     for (int i = 0; i < nsp; i++) {
         w->k[i] = kernel ? kernel[i] : ks[i];
         if (nk && kernel && kernel[i] >= 0 && ks[i] != kernel[i])
-            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                             "%s: kernel_shape[%d] = %lld but the weight's kernel is %lld", op, i,
-                             (long long)ks[i], (long long)kernel[i]);
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "kernel_shape[%d] = %lld but the weight's kernel is %lld", i,
+                                (long long)ks[i], (long long)kernel[i]);
         if (w->k[i] < 1 && !(kernel && w->k[i] < 0))
-            return nnq_error(NNQ_STATUS_OUT_OF_RANGE, "%s: kernel dim %d is %lld, must be >= 1", op,
-                             i, (long long)w->k[i]);
+            return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "kernel dim %d is %lld, must be >= 1",
+                                i, (long long)w->k[i]);
         w->in[i] = x->dims[2 + i];
     }
     NNQ_TRY(read_dims(ctx, "strides", nsp, 1, 1, w->s));
@@ -67,9 +66,8 @@ nnq_status nn_window_parse(const nnq_op_ctx *ctx, const nnq_tensor *x, const int
         if (strcmp(ap, modes[i]) == 0) *auto_pad = i;
     if (!*ap) *auto_pad = 0;
     if (*auto_pad < 0)
-        return nnq_error(NNQ_STATUS_UNKNOWN_NAME,
-                         "%s: auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID", op,
-                         ap);
+        return nnq_op_error(ctx, NNQ_STATUS_UNKNOWN_NAME,
+                            "auto_pad '%s' is not NOTSET, SAME_UPPER, SAME_LOWER or VALID", ap);
     int64_t cm = 0;
     if (allow_ceil) NNQ_TRY(nnq_attr_int(ctx->node, "ceil_mode", 0, &cm));
     *ceil_mode = cm != 0;
@@ -98,11 +96,11 @@ nnq_status nn_window_init(const nnq_op_ctx *ctx, const nnq_tensor *x, const int6
         if (ap == 3) w->pb[i] = w->pe[i] = 0;
         int64_t span = in + w->pb[i] + w->pe[i] - ek;
         if (span < 0)
-            return nnq_error(NNQ_STATUS_SHAPE_MISMATCH,
-                             "%s: spatial dim %d has size %lld (padded %lld), smaller than the "
-                             "dilated kernel %lld",
-                             ctx->node->op_type, i, (long long)in,
-                             (long long)(in + w->pb[i] + w->pe[i]), (long long)ek);
+            return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                                "spatial dim %d has size %lld (padded %lld), smaller than the "
+                                "dilated kernel %lld",
+                                i, (long long)in, (long long)(in + w->pb[i] + w->pe[i]),
+                                (long long)ek);
         w->out[i] = (ceil_mode && ap == 0 ? (span + s - 1) / s : span / s) + 1;
         /* As in PyTorch: the last window must start inside the input or
          * the leading padding, never wholly in the trailing padding. */
