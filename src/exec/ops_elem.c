@@ -352,11 +352,44 @@ static void same_shape(const nnq_tensor *t, nnq_out_shape *o) {
     memcpy(o->dims, t->dims, sizeof(int64_t) * (size_t)t->ndim);
 }
 
+/*
+ * PRelu before opset 7 predates broadcasting: following Caffe2's PRelu, which
+ * it came from, a 1-D slope of C > 1 values holds one slope per channel,
+ * axis 1 of X.  That slope is presented as a view of shape [C, 1, ..., 1]
+ * (rank X - 1), which numpy broadcasting then applies along axis 1.  Any
+ * other slope (one value, or a shape already broadcastable) is used as given.
+ */
+static nnq_status prelu_inputs(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
+                               nnq_tensor *view, const nnq_tensor **out) {
+    const nnq_tensor *x = in[0], *slope = in[1];
+    out[0] = x, out[1] = slope;
+    if (ctx->opset <= 0 || ctx->opset >= 7 || x->ndim < 2 || slope->ndim != 1 ||
+        slope->dims[0] <= 1)
+        return NNQ_STATUS_OK;
+    if (x->dims[1] >= 0 && x->dims[1] != slope->dims[0])
+        return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
+                            "slope '%s' has %lld values but X '%s' has %lld channels (axis 1); "
+                            "before opset 7 a 1-D slope is per channel",
+                            nnq_op_input_name(ctx, 1), (long long)slope->dims[0],
+                            nnq_op_input_name(ctx, 0), (long long)x->dims[1]);
+    *view = *slope;
+    view->ndim = x->ndim - 1;
+    for (int d = 1; d < view->ndim; d++) view->dims[d] = 1;
+    out[1] = view;
+    return NNQ_STATUS_OK;
+}
+
 static nnq_status binary_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n,
                                nnq_out_shape *outs, size_t n_out) {
     const ew_desc *d = ew_find(ctx);
+    const nnq_tensor *prelu_in[2];
+    nnq_tensor slope_view;
     assert(d);
     NNQ_TRY(nnq_op_need_inputs(ctx, in, n, 2));
+    if (d->kind == EW_PRELU) {
+        NNQ_TRY(prelu_inputs(ctx, in, &slope_view, prelu_in));
+        in = prelu_in;
+    }
     NNQ_TRY(check_type(ctx, in[0], 0, d->types));
     if (d->kind == EW_POW)
         NNQ_TRY(check_type(ctx, in[1], 1, T_ARITH));
@@ -402,6 +435,12 @@ static nnq_status binary_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in,
     else
         fn = bin_int_generic;
     if (d->kind == EW_DIV && a.tx != NNQ_DTYPE_FLOAT32) NNQ_TRY(check_no_zero(ctx, in[1]));
+    const nnq_tensor *prelu_in[2];
+    nnq_tensor slope_view;
+    if (d->kind == EW_PRELU) {
+        NNQ_TRY(prelu_inputs(ctx, in, &slope_view, prelu_in));
+        in = prelu_in;
+    }
     nnq_bcast_run(ctx->pool, fn, &a, out[0], in, 2);
     return NNQ_STATUS_OK;
 }

@@ -403,6 +403,74 @@ static void test_threads(void **state) {
     nnq_tensor_free(b);
 }
 
+/*
+ * PRelu before opset 7 (Caffe2's rule, the one the pytorch-converted opset-6
+ * models rely on): a 1-D slope of C > 1 values is per channel, axis 1 of X.
+ * From opset 7 the same slope broadcasts numpy-style from the right.
+ * X [1, 3, 3] = -1 .. -8, 9 with slope [0.5, 0.25, 2]: opset 6 scales row c
+ * by slope[c]; opset 7 scales column j by slope[j]; 9 passes unchanged.
+ */
+static void test_prelu_legacy_slope(void **state) {
+    (void)state;
+    tnode t;
+    nnq_tensor *out;
+    nnq_out_shape s[1];
+    tn_init(&t, "PRelu", 2, 1);
+    nnq_tensor *in[2] = {
+        tt(NNQ_DTYPE_FLOAT32, 3, DIMS(1, 3, 3), F32(-1, -2, -3, -4, -5, -6, -7, -8, 9)),
+        TT1(NNQ_DTYPE_FLOAT32, 3, F32(0.5f, 0.25f, 2))};
+    NNQ_ASSERT_OK(run_node(&t, 6, NULL, in, 2, &out, 1));
+    expect_shape(out, 3, DIMS(1, 3, 3));
+    expect_f32(out, F32(-0.5f, -1, -1.5f, -1, -1.25f, -1.5f, -14, -16, 9), 9, 0);
+    nnq_tensor_free(out);
+    static const int64_t numpy_opsets[] = {7, 9, 0};
+    for (size_t k = 0; k < NNQ_ARRAY_LEN(numpy_opsets); k++) {
+        NNQ_ASSERT_OK(run_node(&t, numpy_opsets[k], NULL, in, 2, &out, 1));
+        expect_f32(out, F32(-0.5f, -0.5f, -6, -2, -1.25f, -12, -3.5f, -2, 9), 9, 0);
+        nnq_tensor_free(out);
+    }
+    /* one slope value is shared in both eras */
+    nnq_tensor *one = TT1(NNQ_DTYPE_FLOAT32, 1, F32(0.5f));
+    nnq_tensor *in1[2] = {in[0], one};
+    NNQ_ASSERT_OK(run_node(&t, 6, NULL, in1, 2, &out, 1));
+    expect_f32(out, F32(-0.5f, -1, -1.5f, -2, -2.5f, -3, -3.5f, -4, 9), 9, 0);
+    nnq_tensor_free(out);
+    nnq_tensor_free(one);
+    tt_free_all(in, 2);
+
+    /* shape inference agrees: [2, 3, 4] with slope [3] is fine only before 7 */
+    in[0] = tt(NNQ_DTYPE_FLOAT32, 3, DIMS(2, 3, 4), NULL);
+    in[1] = TT1(NNQ_DTYPE_FLOAT32, 3, F32(1, 2, 3));
+    NNQ_ASSERT_OK(infer_node(&t, 6, in, 2, s, 1));
+    assert_int_equal(s[0].dtype, NNQ_DTYPE_FLOAT32);
+    assert_int_equal(s[0].ndim, 3);
+    assert_true(s[0].dims[0] == 2 && s[0].dims[1] == 3 && s[0].dims[2] == 4);
+    NNQ_ASSERT_FAILS(infer_node(&t, 7, in, 2, s, 1), NNQ_STATUS_SHAPE_MISMATCH,
+                     "dim 0 is 3, which does not broadcast with 4");
+    nnq_tensor_free(in[1]);
+    in[1] = TT1(NNQ_DTYPE_FLOAT32, 4, F32(1, 2, 3, 4));
+    NNQ_ASSERT_FAILS(infer_node(&t, 6, in, 2, s, 1), NNQ_STATUS_SHAPE_MISMATCH,
+                     "node 'PRelu_node' (PRelu): slope 'x1' has 4 values but X 'x0' has 3 "
+                     "channels (axis 1); before opset 7 a 1-D slope is per channel");
+    tt_free_all(in, 2);
+
+    /* integer path: X int32 [1, 2, 2], slope [2, 3] per channel */
+    in[0] = tt(NNQ_DTYPE_INT32, 3, DIMS(1, 2, 2), I32(-3, 4, -5, -6));
+    in[1] = TT1(NNQ_DTYPE_INT32, 2, I32(2, 3));
+    NNQ_ASSERT_OK(run_node(&t, 6, NULL, in, 2, &out, 1));
+    expect_bytes(out, I32(-6, 4, -15, -18), 16);
+    nnq_tensor_free(out);
+    tt_free_all(in, 2);
+
+    /* rank 1 has no channel axis: elementwise as before */
+    in[0] = TT1(NNQ_DTYPE_FLOAT32, 3, F32(-1, -1, 1));
+    in[1] = TT1(NNQ_DTYPE_FLOAT32, 3, F32(1, 2, 3));
+    NNQ_ASSERT_OK(run_node(&t, 6, NULL, in, 2, &out, 1));
+    expect_f32(out, F32(-1, -2, 1), 3, 0);
+    nnq_tensor_free(out);
+    tt_free_all(in, 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_broadcast_shapes),   cmocka_unit_test(test_float_special_values),
@@ -410,7 +478,7 @@ int main(void) {
         cmocka_unit_test(test_small_integers),
         cmocka_unit_test(test_float_unary),        cmocka_unit_test(test_clip),
         cmocka_unit_test(test_prelu_equal_where),  cmocka_unit_test(test_bad_input),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads),            cmocka_unit_test(test_prelu_legacy_slope),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -465,14 +465,14 @@ static void test_resize(void **state) {
     tn_string(&t, "coordinate_transformation_mode", "align_corners");
     tn_ints(&t, "axes", I64(1), 1);
     check_f32(&t, 18, in2, 4, 2, DIMS(1, 3), F32(1, 1.5f, 2));
-    /* bad input: both scales and sizes; cubic */
+    /* bad input: both scales and sizes; unknown mode */
     in2[2] = in[3];
     NNQ_ASSERT_FAILS(run_node(&t, 18, NULL, in2, 4, &out, 1), NNQ_STATUS_INVALID_ARGUMENT,
                      "exactly one of scales and sizes must be given (got both)");
     tn_init(&t, "Resize", 4, 1);
-    tn_string(&t, "mode", "cubic");
+    tn_string(&t, "mode", "bicubic");
     NNQ_ASSERT_FAILS(run_node(&t, 18, NULL, in, 4, &out, 1), NNQ_STATUS_UNKNOWN_NAME,
-                     "mode 'cubic'");
+                     "mode 'bicubic'");
     nnq_tensor_free(sz);
     nnq_tensor_free(small);
     tt_free_all(in, 4);

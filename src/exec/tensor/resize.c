@@ -1,13 +1,23 @@
 /*
- * resize.c - Resize (opsets 10-19): nearest and (multi)linear modes, every
- * coordinate_transformation_mode, output from scales or sizes (with axes
- * and keep_aspect_ratio_policy).  Cubic and antialias are UNSUPPORTED.
+ * resize.c - Resize (opsets 10-19): nearest, (multi)linear and (multi)cubic
+ * modes, every coordinate_transformation_mode, output from scales or sizes
+ * (with axes and keep_aspect_ratio_policy).  antialias is UNSUPPORTED.
  *
  * Coordinates are computed in double like the ONNX reference, so rounding
  * ties in nearest mode land where its expected outputs put them.  Opset 10
- * has no attributes beyond mode and behaves as asymmetric + floor.
- * Linear interpolation is separable: per axis the two neighbours are
- * floor(x) and floor(x) + 1, clamped to the edge.
+ * has no attributes beyond mode (nearest or linear) and behaves as
+ * asymmetric + floor.
+ *
+ * Linear and cubic interpolation are separable: per axis an output
+ * coordinate x reads a few input indices with weights (its taps), and an
+ * output element is the sum over all combinations of one tap per axis of
+ * the product of their weights times the input element.  Linear reads
+ * floor(x) and floor(x) + 1; cubic reads floor(x) - 1 .. floor(x) + 2 with
+ * the Keys kernel of parameter cubic_coeff_a.  Indices past the edge read
+ * the edge element, or with exclude_outside = 1 get weight 0 and the
+ * others are scaled to sum to 1.  Taps of weight 0 are dropped, so an
+ * unscaled axis costs one tap and a NaN / Inf there does not leak into
+ * its neighbours through 0 * Inf.
  */
 #include <math.h>
 #include <string.h>
@@ -19,21 +29,29 @@ typedef enum {
 } ct_mode;
 typedef enum { NM_ROUND_FLOOR, NM_ROUND_CEIL, NM_FLOOR, NM_CEIL } nearest_mode;
 
+typedef enum { RM_NEAREST, RM_LINEAR, RM_CUBIC } resize_mode;
+
 typedef struct resize_plan {
-    bool linear;
+    resize_mode mode;
     ct_mode ct;
     nearest_mode nm;
     float extrapolation;
+    double cubic_a;
+    bool exclude_outside;
     int ndim;
     int64_t out[NNQ_MAX_DIMS];
     double scale[NNQ_MAX_DIMS];
     double roi_start[NNQ_MAX_DIMS], roi_end[NNQ_MAX_DIMS];
 } resize_plan;
 
-/* Per output coordinate of one axis: neighbours and weight of i1. */
+#define RESIZE_MAX_TAPS 4
+
+/* Per output coordinate of one axis: the input indices read and their
+ * weights, in increasing index order; nearest mode has one tap. */
 typedef struct axis_tap {
-    int64_t i0, i1;
-    double w1;
+    int64_t idx[RESIZE_MAX_TAPS];
+    double w[RESIZE_MAX_TAPS];
+    int n;
     bool outside; /* tf_crop_and_resize: use the extrapolation value */
 } axis_tap;
 
@@ -47,23 +65,45 @@ static nnq_status pick(const nnq_op_ctx *ctx, const char *attr, const char *def,
                         s);
 }
 
+static nnq_status cubic_attrs(const nnq_op_ctx *ctx, resize_plan *p) {
+    float a;
+    int64_t excl;
+    NNQ_TRY(nnq_attr_float(ctx->node, "cubic_coeff_a", -0.75f, &a));
+    NNQ_TRY(nnq_attr_int(ctx->node, "exclude_outside", 0, &excl));
+    if (!isfinite(a))
+        return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "cubic_coeff_a = %g is not finite",
+                            (double)a);
+    if (excl != 0 && excl != 1)
+        return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "exclude_outside = %lld is not 0 or 1",
+                            (long long)excl);
+    p->cubic_a = (double)a;
+    p->exclude_outside = excl == 1;
+    return NNQ_STATUS_OK;
+}
+
 static nnq_status resize_attrs(const nnq_op_ctx *ctx, resize_plan *p) {
-    static const char *const modes[] = {"nearest", "linear"};
+    static const char *const modes[] = {"nearest", "linear", "cubic"};
     static const char *const cts[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
                                       "align_corners", "asymmetric", "tf_crop_and_resize",
                                       "tf_half_pixel_for_nn"};
     static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
     int mode = 0, ct = CT_ASYM, nm = NM_FLOOR;
     int64_t antialias;
-    NNQ_TRY(pick(ctx, "mode", "nearest", modes, 2, &mode));
-    p->linear = mode == 1;
-    if (ctx->opset <= 0 || ctx->opset >= 11) {
+    bool opset10 = ctx->opset > 0 && ctx->opset < 11;
+    NNQ_TRY(pick(ctx, "mode", "nearest", modes, 3, &mode));
+    p->mode = (resize_mode)mode;
+    if (opset10 && p->mode == RM_CUBIC)
+        return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT,
+                            "mode 'cubic' needs opset 11 or later (model has opset %lld)",
+                            (long long)ctx->opset);
+    if (!opset10) {
         NNQ_TRY(pick(ctx, "coordinate_transformation_mode", "half_pixel", cts, 7, &ct));
         NNQ_TRY(pick(ctx, "nearest_mode", "round_prefer_floor", nms, 4, &nm));
     }
     p->ct = (ct_mode)ct;
     p->nm = (nearest_mode)nm;
     NNQ_TRY(nnq_attr_float(ctx->node, "extrapolation_value", 0.0f, &p->extrapolation));
+    NNQ_TRY(cubic_attrs(ctx, p));
     NNQ_TRY(nnq_attr_int(ctx->node, "antialias", 0, &antialias));
     if (antialias)
         return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED, "antialias=1 is not supported");
@@ -192,20 +232,27 @@ nnq_status nnq_resize_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, 
     NNQ_TRY(nnq_op_need(ctx, in, n_in, 0));
     NNQ_TRY(nnq_op_need_esize(ctx, in[0], 0));
     NNQ_TRY(resize_plan_make(ctx, in, n_in, &p));
-    if (p.linear && in[0]->dtype != NNQ_DTYPE_FLOAT32)
-        return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED,
-                            "linear mode needs float32 input, '%s' is %s",
-                            nnq_op_input_name(ctx, 0), nnq_dtype_name(in[0]->dtype));
+    if (p.mode != RM_NEAREST && in[0]->dtype != NNQ_DTYPE_FLOAT32)
+        return nnq_op_error(ctx, NNQ_STATUS_UNSUPPORTED, "%s mode needs float32 input, '%s' is %s",
+                            p.mode == RM_LINEAR ? "linear" : "cubic", nnq_op_input_name(ctx, 0),
+                            nnq_dtype_name(in[0]->dtype));
     nnq_out_set(&outs[0], in[0]->dtype, in[0]->ndim, p.out);
     return NNQ_STATUS_OK;
 }
 
+/* Bytes of the taps of every axis; false on overflow. */
+static bool taps_bytes(const resize_plan *p, size_t *bytes) {
+    size_t total = 0;
+    for (int d = 0; d < p->ndim; d++)
+        if (!nnq_size_add(total, (size_t)p->out[d], &total)) return false;
+    return nnq_size_mul(total, sizeof(axis_tap), bytes);
+}
+
 size_t nnq_resize_scratch(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in) {
     resize_plan p;
-    size_t total = 0;
+    size_t bytes;
     if (resize_plan_make(ctx, in, n_in, &p) != NNQ_STATUS_OK) return 0;
-    for (int d = 0; d < p.ndim; d++) total += (size_t)p.out[d];
-    return total * sizeof(axis_tap);
+    return taps_bytes(&p, &bytes) ? bytes : 0;
 }
 
 /* ONNX defines the transforms with the unrounded resized length
@@ -241,6 +288,37 @@ static int64_t nearest_index(nearest_mode m, double x) {
     }
 }
 
+/* Keys' cubic convolution kernel at distance s >= 0 (the form the ONNX
+ * Resize definition uses, with a = cubic_coeff_a). */
+static double keys_weight(double a, double s) {
+    if (s <= 1.0) return ((a + 2.0) * s - (a + 3.0)) * s * s + 1.0;
+    if (s < 2.0) return ((a * s - 5.0 * a) * s + 8.0 * a) * s - 4.0 * a;
+    return 0.0;
+}
+
+/* Taps first .. first + n - 1 (unclamped) with weights w: indices past the
+ * edge read the edge, or with exclude_outside lose their weight and the
+ * rest are renormalized.  When every weighted tap lies outside (a
+ * coordinate far past the edge) the edge is read instead of the
+ * reference's 0 / 0. */
+static void set_taps(axis_tap *a, int64_t first, const double *w, int n, int64_t len_in,
+                     bool exclude_outside) {
+    double wk[RESIZE_MAX_TAPS], inside = 0.0;
+    for (int k = 0; k < n; k++) {
+        bool out = first + k < 0 || first + k >= len_in;
+        wk[k] = exclude_outside && out ? 0.0 : w[k];
+        inside += wk[k];
+    }
+    bool renorm = exclude_outside && inside != 0.0;
+    a->n = 0;
+    for (int k = 0; k < n; k++) {
+        double wt = renorm ? wk[k] / inside : w[k];
+        if (wt == 0.0) continue;
+        a->idx[a->n] = NNQ_MIN(NNQ_MAX(first + k, 0), len_in - 1);
+        a->w[a->n++] = wt;
+    }
+}
+
 static void make_taps(const resize_plan *p, int d, int64_t len_in, axis_tap *t) {
     for (int64_t o = 0; o < p->out[d]; o++) {
         double x = source_coord(p, d, o, len_in);
@@ -249,17 +327,22 @@ static void make_taps(const resize_plan *p, int d, int64_t len_in, axis_tap *t) 
         if (x > 1e18) x = 1e18;
         axis_tap *a = &t[o];
         a->outside = p->ct == CT_CROP && (x < 0.0 || x > (double)(len_in - 1));
-        if (p->linear) {
-            double f = floor(x);
-            a->i0 = (int64_t)f;
-            a->i1 = a->i0 + 1;
-            a->w1 = x - f;
-        } else {
-            a->i0 = a->i1 = nearest_index(p->nm, x);
-            a->w1 = 0.0;
+        double f = floor(x), r = x - f, w[RESIZE_MAX_TAPS];
+        switch (p->mode) {
+        case RM_NEAREST:
+            w[0] = 1.0;
+            set_taps(a, nearest_index(p->nm, x), w, 1, len_in, false);
+            break;
+        case RM_LINEAR:
+            w[0] = 1.0 - r, w[1] = r;
+            set_taps(a, (int64_t)f, w, 2, len_in, false);
+            break;
+        case RM_CUBIC:
+            w[0] = keys_weight(p->cubic_a, 1.0 + r), w[1] = keys_weight(p->cubic_a, r);
+            w[2] = keys_weight(p->cubic_a, 1.0 - r), w[3] = keys_weight(p->cubic_a, 2.0 - r);
+            set_taps(a, (int64_t)f - 1, w, 4, len_in, p->exclude_outside);
+            break;
         }
-        a->i0 = NNQ_MIN(NNQ_MAX(a->i0, 0), len_in - 1);
-        a->i1 = NNQ_MIN(NNQ_MAX(a->i1, 0), len_in - 1);
     }
 }
 
@@ -270,6 +353,27 @@ typedef struct resize_job {
     const axis_tap *taps[NNQ_MAX_DIMS];
     int64_t xs[NNQ_MAX_DIMS];
 } resize_job;
+
+/* One interpolated element: the sum over every combination of one tap per
+ * axis (axis 0 varying fastest), each term's weight the product of its
+ * taps' weights in axis order. */
+static float interpolate(const resize_job *j, const axis_tap *const *tp) {
+    const float *x = j->x->data;
+    int nd = j->p->ndim, k[NNQ_MAX_DIMS] = {0};
+    double acc = 0.0;
+    for (;;) {
+        double w = 1.0;
+        int64_t off = 0;
+        for (int d = 0; d < nd && w != 0.0; d++) {
+            w *= tp[d]->w[k[d]];
+            off += tp[d]->idx[k[d]] * j->xs[d];
+        }
+        if (w != 0.0) acc += w * (double)x[off];
+        int d = 0;
+        while (d < nd && ++k[d] == tp[d]->n) k[d++] = 0;
+        if (d == nd) return (float)acc;
+    }
+}
 
 static void resize_task(void *arg, size_t start, size_t count) {
     const resize_job *j = arg;
@@ -284,27 +388,15 @@ static void resize_task(void *arg, size_t start, size_t count) {
             rem /= (size_t)j->y->dims[d];
             outside |= tp[d]->outside;
         }
-        if (!j->p->linear) {
+        if (j->p->mode == RM_NEAREST) {
             int64_t off = 0;
-            for (int d = 0; d < nd; d++) off += tp[d]->i0 * j->xs[d];
+            for (int d = 0; d < nd; d++) off += tp[d]->idx[0] * j->xs[d];
             char *dst = (char *)j->y->data + e * es;
             if (outside && es == 4) memcpy(dst, &j->p->extrapolation, 4);
             else memcpy(dst, (const char *)j->x->data + (size_t)off * es, es);
             continue;
         }
-        const float *x = j->x->data;
-        double acc = 0.0;
-        for (unsigned c = 0; c < (1u << nd); c++) {
-            double w = 1.0;
-            int64_t off = 0;
-            for (int d = 0; d < nd && w != 0.0; d++) {
-                bool hi = (c >> d) & 1u;
-                w *= hi ? tp[d]->w1 : 1.0 - tp[d]->w1;
-                off += (hi ? tp[d]->i1 : tp[d]->i0) * j->xs[d];
-            }
-            if (w != 0.0) acc += w * (double)x[off];
-        }
-        ((float *)j->y->data)[e] = outside ? j->p->extrapolation : (float)acc;
+        ((float *)j->y->data)[e] = outside ? j->p->extrapolation : interpolate(j, tp);
     }
 }
 
@@ -315,11 +407,12 @@ nnq_status nnq_resize_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, si
     const nnq_tensor *x = in[0];
     nnq_tensor *y = outs[0];
     if (y->numel == 0) return NNQ_STATUS_OK;
-    size_t need = 0;
-    for (int d = 0; d < p.ndim; d++) need += (size_t)p.out[d];
-    if (need * sizeof(axis_tap) > ctx->scratch_size || !ctx->scratch)
+    size_t need;
+    if (!taps_bytes(&p, &need))
+        return nnq_op_error(ctx, NNQ_STATUS_SIZE_OVERFLOW, "interpolation tables overflow size_t");
+    if (need > ctx->scratch_size || !ctx->scratch)
         return nnq_op_error(ctx, NNQ_STATUS_INTERNAL, "scratch of %zu bytes is smaller than %zu",
-                            ctx->scratch_size, need * sizeof(axis_tap));
+                            ctx->scratch_size, need);
     resize_job j = {.p = &p, .x = x, .y = y};
     axis_tap *t = ctx->scratch;
     for (int d = 0; d < p.ndim; d++) {
