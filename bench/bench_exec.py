@@ -9,7 +9,7 @@ Uses the default python3 (numpy + onnxruntime).  For each model, batch 1
 same input: ONNX Runtime with intra_op_num_threads = THREADS, sequential
 execution and its default (all) graph optimizations; nnq through bench_exec
 with a pool of THREADS.  Each row alternates the two engines ROUNDS times
-(default 3; one ONNX Runtime session, a fresh bench_exec process per round);
+(default 3; a fresh ONNX Runtime session and bench_exec process per round);
 a round's wall time is the median of REPS runs after a warm-up, and the
 table gives the median over rounds, so a slow spell of a shared machine
 hits both engines.  "cpu" is process CPU time per run (with 2 threads it
@@ -18,6 +18,7 @@ parallel loops).
 Output agreement is checked separately with `nnq run -o` (see
 docs/executor.md).
 """
+import gc
 import os
 import statistics
 import subprocess
@@ -73,10 +74,15 @@ def main():
             inp = model[:-5] + ".npy"
             x = np.load(inp)
             for threads in (1, 2):
-                sess = ort_session(model, threads)
                 o, n = [], []
                 for _ in range(rounds):
+                    # a fresh session per round, gone before nnq runs: an
+                    # idle ORT session's threads slowed nnq's 2-thread
+                    # batch-1 CNN from ~1.4 to ~3.2 ms
+                    sess = ort_session(model, threads)
                     o.append(ort_time(sess, x, reps))
+                    del sess
+                    gc.collect()
                     n.append(nnq_time(binary, model, inp, threads, reps))
                 o_ms, o_cpu = (statistics.median(v) for v in zip(*o))
                 n_ms, n_cpu = (statistics.median(v[i] for v in n) for i in (0, 1))
