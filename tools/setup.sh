@@ -9,7 +9,7 @@ set -eu
 # Why each package is here: see README.md, "Dependencies".
 PKGS="cmake gcc make pkg-config
 protobuf-c-compiler libprotobuf-c-dev libonnx-dev
-libopenblas-dev libopenblas-serial-dev liblapacke-dev
+libopenblas-dev liblapacke-dev
 libyaml-dev libjson-c-dev zlib1g-dev
 libcmocka-dev
 dataset-fashion-mnist libonnx-testdata"
