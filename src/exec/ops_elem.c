@@ -16,6 +16,7 @@
 
 #include "exec/broadcast.h"
 #include "exec/elem/bits.h"
+#include "exec/elem/vmath.h"
 
 typedef enum ew_kind {
     EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_POW, EW_EQUAL, EW_PRELU, /* binary */
@@ -262,7 +263,7 @@ static void un_f32(const ew_args *a, void *out, const void *in, size_t n) {
     case EW_LOG: UN_LOOP(float, logf(x)); break;
     case EW_NEG: UN_LOOP(float, -x); break;
     case EW_ABS: UN_LOOP(float, fabsf(x)); break;
-    case EW_ERF: UN_LOOP(float, erff(x)); break;
+    case EW_ERF: nnq_vec_erf(in, out, n); break;
     case EW_RELU: UN_LOOP(float, x < 0.0f ? 0.0f : x); break;
     case EW_LEAKY_RELU: UN_LOOP(float, x < 0.0f ? al * x : x); break;
     case EW_ELU: UN_LOOP(float, x < 0.0f ? al * expm1f(x) : x); break;
@@ -270,7 +271,7 @@ static void un_f32(const ew_args *a, void *out, const void *in, size_t n) {
     case EW_HARD_SIGMOID: UN_LOOP(float, clip_f32(al * x + be, 0.0f, 1.0f)); break;
     case EW_HARD_SWISH: UN_LOOP(float, x * clip_f32(x / 6.0f + 0.5f, 0.0f, 1.0f)); break;
     case EW_TANH: UN_LOOP(float, tanhf(x)); break;
-    case EW_GELU: UN_LOOP(float, 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2))); break;
+    case EW_GELU: nnq_vec_gelu(in, out, n); break;
     case EW_GELU_TANH: {
         const float k = 0.7978845608028654f; /* sqrt(2/pi) */
         UN_LOOP(float, 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x))));
