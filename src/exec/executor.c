@@ -139,6 +139,14 @@ static nnq_status add_node(nnq_exec *e, size_t i) {
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
                          "exec: node '%s' (%s) has %zu inputs, expected %d to %d", name, n->op_type,
                          nin, op->min_inputs, op->max_inputs);
+    /* Every op lists its required inputs first, so only later ones may be
+     * omitted (""): the ops rely on getting the required ones non-NULL. */
+    for (size_t k = 0; k < (size_t)op->min_inputs; k++)
+        if (!n->inputs[k][0])
+            return nnq_error(NNQ_STATUS_INVALID_FORMAT,
+                             "exec: node '%s' (%s) omits input %zu, which is required (the "
+                             "first %d are)",
+                             name, n->op_type, k, op->min_inputs);
     if ((int)nout < op->min_outputs || (int)nout > op->max_outputs)
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
                          "exec: node '%s' (%s) has %zu outputs, expected %d to %d", name,
@@ -672,14 +680,17 @@ static nnq_status copy_passthrough_outputs(nnq_exec *e, nnq_tensor **outputs) {
 
 static nnq_status run_all(nnq_exec *e, const nnq_tensor *const *inputs, nnq_tensor **outputs) {
     NNQ_TRY(replan(e, inputs));
-    if (e->planned && e->arena_size > e->arena_cap) {
+    /* Even an empty plan (only zero-size values) needs a real arena base:
+     * views point into it and NULL + offset is undefined. */
+    if (e->planned && (e->arena_size > e->arena_cap || !e->arena)) {
+        size_t size = e->arena_size ? e->arena_size : EXEC_ALIGN;
         nnq_aligned_free(e->arena);
         e->arena_cap = 0;
-        e->arena = nnq_aligned_alloc(EXEC_ALIGN, e->arena_size);
+        e->arena = nnq_aligned_alloc(EXEC_ALIGN, size);
         if (!e->arena)
             return nnq_error(NNQ_STATUS_OUT_OF_MEMORY, "exec_run: no memory for a %zu-byte arena",
-                             e->arena_size);
-        e->arena_cap = e->arena_size;
+                             size);
+        e->arena_cap = size;
     }
     for (size_t i = 0; i < e->n_inputs; i++) {
         int v = e->inputs[i];

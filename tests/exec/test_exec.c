@@ -7,7 +7,7 @@
 
 /* Softmax of a row, from the definition, in double. */
 static void softmax_ref(const float *x, double *y, size_t n) {
-    double m = -INFINITY, s = 0.0;
+    double m = -(double)INFINITY, s = 0.0;
     for (size_t i = 0; i < n; i++)
         m = (double)x[i] > m ? (double)x[i] : m;
     for (size_t i = 0; i < n; i++)
@@ -198,6 +198,22 @@ static void test_validation_errors(void **state) {
     tg_output(&t, "y");
     NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_INVALID_FORMAT,
                      "node 's1' (Softmax) has 2 inputs, expected 1 to 1");
+
+    /* Fuzz finding: an omitted ("") required input reached the op as NULL
+     * (a Conv's X named "\0" in the file).  Trailing omitted inputs are
+     * fine as long as enough remain. */
+    tg_init(&t, 13);
+    tg_input(&t, "x", 2, d);
+    tg_const(&t, "w", 2, (int64_t[]){4, 2}, NULL);
+    tg_node(&t, "MatMul", "mm", (const char *[]){"", "w", NULL}, (const char *[]){"y", NULL});
+    tg_output(&t, "y");
+    NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_INVALID_FORMAT,
+                     "node 'mm' (MatMul) omits input 0, which is required (the first 2 are)");
+    tg_node(&t, "Conv", "cv", (const char *[]){"x", "", "", NULL}, (const char *[]){"z", NULL});
+    t.g.nodes[0].inputs[0] = "x";
+    NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_INVALID_FORMAT,
+                     "node 'cv' (Conv) has 1 inputs, expected 2 to 3");
+    tg_free(&t);
 
     tg_init(&t, 13);
     tg_input(&t, "x", 2, d);
@@ -547,6 +563,38 @@ static void test_value_dependent_shape(void **state) {
     nnq_exec_free(e);
 }
 
+/* Fuzz finding: with only zero-size values to plan, the arena was empty
+ * and NULL, and binding a value to NULL + offset is undefined (UBSan). */
+static void test_zero_size_plan(void **state) {
+    (void)state;
+    static const int64_t pads[4] = {1, 0, 0, 1};
+    int64_t xd[2] = {0, 2};
+    tg t;
+    tg_init(&t, 2);
+    tg_input(&t, "x", 2, xd);
+    tg_node(&t, "Relu", "r", (const char *[]){"x", NULL}, (const char *[]){"a", NULL});
+    nnq_node *pad = tg_node(&t, "Pad", "p", (const char *[]){"a", NULL},
+                            (const char *[]){"y", NULL});
+    tg_ints(pad, "pads", pads, 4);
+    tg_float(pad, "value", 2.5f);
+    tg_output(&t, "y");
+    nnq_tensor *xt = tg_tensor(2, xd, NULL);
+    for (size_t threads = 1; threads <= 2; threads++) {
+        nnq_pool *pool = NULL;
+        if (threads > 1) NNQ_ASSERT_OK(nnq_pool_create(threads, &pool));
+        nnq_tensor *y = tg_run1(&t, pool, xt);
+        assert_int_equal(y->ndim, 2);
+        assert_int_equal(y->dims[0], 1);
+        assert_int_equal(y->dims[1], 3);
+        for (int i = 0; i < 3; i++)
+            assert_true(((float *)y->data)[i] == 2.5f);
+        nnq_tensor_free(y);
+        nnq_pool_free(pool);
+    }
+    nnq_tensor_free(xt);
+    tg_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_memory_plan),
@@ -558,6 +606,7 @@ int main(void) {
         cmocka_unit_test(test_order_and_passthrough),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_value_dependent_shape),
+        cmocka_unit_test(test_zero_size_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -304,6 +304,10 @@ static void test_slice(void **state) {
         {{3}, {1}, {1}, {1}, 1, {2, 0}, {0}},
         /* step -2 from the last element */
         {{-1}, {-100}, {1}, {-2}, 1, {2, 3}, {4, 2, 0, 9, 7, 5}},
+        /* fuzz finding: a step near +-2^63 takes one element, and the byte
+         * stride step * row size overflowed int64 (UBSan) */
+        {{3}, {5}, {1}, {INT64_MAX - 1}, 1, {2, 1}, {3, 8}},
+        {{0, 1}, {2, 0}, {0, 1}, {INT64_MAX / 2, INT64_MIN + 1}, 2, {1, 1}, {1}},
     };
     for (size_t c = 0; c < NNQ_ARRAY_LEN(cases); c++) {
         size_t n = cases[c].n;
@@ -410,6 +414,12 @@ static void test_pad(void **state) {
     tn_string(&t, "mode", "symmetric");
     NNQ_ASSERT_FAILS(run_node(&t, 18, NULL, in, 4, &out, 1), NNQ_STATUS_UNKNOWN_NAME,
                      "mode 'symmetric'");
+    /* fuzz finding: dim + begin + end overflowed int64 (UBSan) */
+    nnq_tensor_free(in[1]);
+    in[1] = TT1(NNQ_DTYPE_INT64, 2, I64(INT64_MAX, 1));
+    tn_init(&t, "Pad", 4, 1);
+    NNQ_ASSERT_FAILS(run_node(&t, 18, NULL, in, 4, &out, 1), NNQ_STATUS_SIZE_OVERFLOW,
+                     "pads 9223372036854775807 and 1 on axis 0 of size 2 overflow int64");
     tt_free_all(in, 4);
 }
 

@@ -255,6 +255,40 @@ static void test_cubic_bad_input(void **state) {
     tt_free_all(in, 4);
 }
 
+/* Fuzz finding: a huge (or infinite) scale or size made the output dim a
+ * double beyond int64 and its conversion undefined (UBSan). */
+static void test_resize_huge_output(void **state) {
+    (void)state;
+    tnode t;
+    nnq_out_shape shapes[1];
+    nnq_tensor *in[4] = {TT1(NNQ_DTYPE_FLOAT32, 4, ramp4), NULL, NULL, NULL};
+    static const float scales[] = {4.6e24f, INFINITY};
+    for (size_t k = 0; k < 2; k++) {
+        tn_init(&t, "Resize", 4, 1);
+        tn_string(&t, "mode", "linear");
+        nnq_tensor_free(in[2]);
+        in[2] = TT1(NNQ_DTYPE_FLOAT32, 1, &scales[k]);
+        NNQ_ASSERT_FAILS(infer_node(&t, 13, in, 3, shapes, 1), NNQ_STATUS_OUT_OF_RANGE,
+                         "resized axis 0 would have ");
+    }
+    /* An input dim unknown at create time (-1) stays unknown, whatever the
+     * scale (it became -6.5e26 and overflowed the conversion). */
+    nnq_tensor x_unknown = *in[0];
+    x_unknown.dims[0] = -1;
+    nnq_tensor *in_u[3] = {&x_unknown, NULL, in[2]};
+    NNQ_ASSERT_OK(infer_node(&t, 13, in_u, 3, shapes, 1));
+    assert_int_equal(shapes[0].dims[0], -1);
+    nnq_tensor_free(in[2]);
+    in[2] = NULL;
+    /* not_larger keeps the aspect ratio: 2^63 - 1 rounds up to 2^63. */
+    tn_init(&t, "Resize", 4, 1);
+    tn_string(&t, "keep_aspect_ratio_policy", "not_larger");
+    in[3] = TT1(NNQ_DTYPE_INT64, 1, I64(INT64_MAX));
+    NNQ_ASSERT_FAILS(infer_node(&t, 18, in, 4, shapes, 1), NNQ_STATUS_OUT_OF_RANGE,
+                     "more than 2^62");
+    tt_free_all(in, 4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cubic_half_pixel),
@@ -265,6 +299,7 @@ int main(void) {
         cmocka_unit_test(test_cubic_2d_separable),
         cmocka_unit_test(test_cubic_threads),
         cmocka_unit_test(test_cubic_bad_input),
+        cmocka_unit_test(test_resize_huge_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

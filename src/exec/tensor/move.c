@@ -280,8 +280,10 @@ static nnq_status slice_plan_make(const nnq_op_ctx *ctx, const nnq_tensor *const
         int64_t step = cnt[3] ? v[3][i] : 1;
         if (step == 0)
             return nnq_op_error(ctx, NNQ_STATUS_INVALID_ARGUMENT, "steps[%zu] is 0", i);
-        p->step[axis] = step;
         slice_axis(x->dims[axis], v[0][i], v[1][i], step, &p->start[axis], &p->len[axis]);
+        /* A step only matters between two taken elements; then |step| <
+         * dim, so step * stride cannot overflow in the copy. */
+        p->step[axis] = p->len[axis] > 1 ? step : 1;
     }
     return NNQ_STATUS_OK;
 }

@@ -92,7 +92,13 @@ static nnq_status pad_plan_make(const nnq_op_ctx *ctx, const nnq_tensor *const *
         seen[a] = true;
         p->begin[a] = pads[i];
         p->end[a] = pads[i + na];
-        int64_t out = x->dims[a] + pads[i] + pads[i + na];
+        int64_t out;
+        if (__builtin_add_overflow(x->dims[a], pads[i], &out) ||
+            __builtin_add_overflow(out, pads[i + na], &out))
+            return nnq_op_error(ctx, NNQ_STATUS_SIZE_OVERFLOW,
+                                "pads %lld and %lld on axis %d of size %lld overflow int64",
+                                (long long)pads[i], (long long)pads[i + na], a,
+                                (long long)x->dims[a]);
         if (pads[i] < -x->dims[a] || pads[i + na] < -x->dims[a] || out < 0)
             return nnq_op_error(ctx, NNQ_STATUS_SHAPE_MISMATCH,
                                 "pads %lld and %lld on axis %d of size %lld give a negative size",

@@ -129,6 +129,22 @@ static nnq_status const_floats(const nnq_op_ctx *ctx, const nnq_tensor *t, size_
     return NNQ_STATUS_OK;
 }
 
+/* An output dim from a real-valued size; -1 (unknown) while the input dim
+ * `in` is.  Converting a double beyond int64 is undefined, so refuse huge or
+ * infinite sizes here; below 2^62 the executor's size checks and allocation
+ * take over. */
+static nnq_status out_dim(const nnq_op_ctx *ctx, size_t i, int64_t in, double v, int64_t *out) {
+    if (in < 0) {
+        *out = -1;
+        return NNQ_STATUS_OK;
+    }
+    if (!(v < 0x1p62))
+        return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE,
+                            "resized axis %zu would have %g elements, more than 2^62", i, v);
+    *out = (int64_t)v;
+    return NNQ_STATUS_OK;
+}
+
 /* Output sizes and per-axis scales from scales or sizes. */
 static nnq_status resize_sizes(const nnq_op_ctx *ctx, const nnq_tensor *const *in, size_t n_in,
                                const int *axes, size_t na, resize_plan *p) {
@@ -152,7 +168,8 @@ static nnq_status resize_sizes(const nnq_op_ctx *ctx, const nnq_tensor *const *i
                 return nnq_op_error(ctx, NNQ_STATUS_OUT_OF_RANGE, "scales[%zu] = %g is not > 0",
                                     i, v[i]);
             p->scale[axes[i]] = v[i];
-            p->out[axes[i]] = (int64_t)floor((double)x->dims[axes[i]] * v[i]);
+            NNQ_TRY(out_dim(ctx, i, x->dims[axes[i]], floor((double)x->dims[axes[i]] * v[i]),
+                            &p->out[axes[i]]));
         }
         return NNQ_STATUS_OK;
     }
@@ -177,7 +194,8 @@ static nnq_status resize_sizes(const nnq_op_ctx *ctx, const nnq_tensor *const *i
     if (policy != 0)
         for (size_t i = 0; i < na; i++) {
             p->scale[axes[i]] = common;
-            p->out[axes[i]] = (int64_t)nearbyint(common * (double)x->dims[axes[i]]);
+            int64_t d = x->dims[axes[i]];
+            NNQ_TRY(out_dim(ctx, i, d, nearbyint(common * (double)d), &p->out[axes[i]]));
         }
     return NNQ_STATUS_OK;
 }
