@@ -61,7 +61,7 @@ struct nnq_pool {
     atomic_uint_fast64_t generation;
     atomic_bool stop;
     atomic_size_t active;
-    uint64_t spin_ns;
+    atomic_uint_fast64_t spin_ns; /* read by idle spinning workers */
     /* current job */
     nnq_task_1d_fn fn1;
     nnq_task_2d_fn fn2;
@@ -97,7 +97,7 @@ static void run_tiles(struct nnq_pool *p, size_t self) {
     }
 }
 
-enum { POOL_SPIN_US = 200, POOL_SPIN_FREE_US = 20 };
+enum { POOL_SPIN_US = 200, POOL_SPIN_FREE_US = 20, POOL_SPIN_MAX_US = 1000000 };
 
 static uint64_t now_ns(void) {
     struct timespec t;
@@ -114,14 +114,15 @@ static inline void cpu_relax(void) {
 /* Spin up to ns nanoseconds until done(p, arg); returns whether it came. */
 static bool spin_until(struct nnq_pool *p, bool (*done)(struct nnq_pool *, uint64_t),
                        uint64_t arg) {
-    if (p->spin_ns == 0) return done(p, arg);
+    uint64_t spin_ns = atomic_load_explicit(&p->spin_ns, memory_order_relaxed);
+    if (spin_ns == 0) return done(p, arg);
     uint64_t t0 = now_ns();
     for (unsigned i = 1;; i++) {
         if (done(p, arg)) return true;
         cpu_relax();
         if (i % 64 != 0) continue;
         uint64_t dt = now_ns() - t0;
-        if (dt > p->spin_ns) return done(p, arg);
+        if (dt > spin_ns) return done(p, arg);
         /* past the first POOL_SPIN_FREE_US, hand the core over if another
          * thread (with work) is waiting for it */
         if (dt > POOL_SPIN_FREE_US * 1000u) sched_yield();
@@ -188,13 +189,14 @@ nnq_status nnq_pool_create(size_t threads, nnq_pool **out) {
     /* More threads than cores: a spinning thread would hold a core that
      * one with work needs, so hand-offs sleep at once. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    p->spin_ns = cores > 0 && threads > (size_t)cores ? 0 : POOL_SPIN_US * 1000u;
+    atomic_init(&p->spin_ns, cores > 0 && threads > (size_t)cores ? 0 : POOL_SPIN_US * 1000u);
     const char *spin = getenv("NNQ_POOL_SPIN_US");
     if (spin && *spin) {
         char *end;
         errno = 0;
         long v = strtol(spin, &end, 10);
-        if (errno == 0 && *end == '\0' && v >= 0 && v <= 1000000) p->spin_ns = (uint64_t)v * 1000u;
+        if (errno == 0 && *end == '\0' && v >= 0 && v <= POOL_SPIN_MAX_US)
+            atomic_store_explicit(&p->spin_ns, (uint64_t)v * 1000u, memory_order_relaxed);
     }
     pthread_mutex_init(&p->mu, NULL);
     pthread_mutex_init(&p->call_mu, NULL);
@@ -251,6 +253,16 @@ void nnq_pool_free(nnq_pool *p) {
 }
 
 size_t nnq_pool_threads(const nnq_pool *p) { return p ? p->nthreads : 1; }
+
+nnq_status nnq_pool_set_spin(nnq_pool *p, uint32_t us) {
+    if (!p) return nnq_error(NNQ_STATUS_INVALID_ARGUMENT, "pool_set_spin: pool is NULL");
+    if (us > POOL_SPIN_MAX_US)
+        return nnq_error(NNQ_STATUS_OUT_OF_RANGE,
+                         "pool_set_spin: %u microseconds is more than the limit %u", us,
+                         (unsigned)POOL_SPIN_MAX_US);
+    atomic_store_explicit(&p->spin_ns, (uint64_t)us * 1000u, memory_order_relaxed);
+    return NNQ_STATUS_OK;
+}
 
 static void run_job(struct nnq_pool *p) {
     if (p->nthreads <= 1 || p->ntiles <= 1) {

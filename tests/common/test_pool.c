@@ -200,6 +200,26 @@ static void test_hand_offs_spin_and_sleep(void **state) {
         free(hits);
         nnq_pool_free(pool);
     }
+    /* the API sets the same thing per pool */
+    unsetenv("NNQ_POOL_SPIN_US");
+    for (uint32_t us = 0; us <= 100; us += 100) {
+        nnq_pool *p = NULL;
+        NNQ_ASSERT_OK(nnq_pool_create(2, &p));
+        NNQ_ASSERT_OK(nnq_pool_set_spin(p, us));
+        atomic_int h[R] = {0};
+        for (int rep = 0; rep < 20; rep++) {
+            if (rep % 4 == 0) usleep(300);
+            nnq_pool_parallelize_1d(p, count_1d, h, R, 13);
+        }
+        for (size_t k = 0; k < R; k++) assert_int_equal(atomic_load(&h[k]), 20);
+        nnq_pool_free(p);
+    }
+    NNQ_ASSERT_FAILS(nnq_pool_set_spin(NULL, 5), NNQ_STATUS_INVALID_ARGUMENT, "pool is NULL");
+    nnq_pool *big = NULL;
+    NNQ_ASSERT_OK(nnq_pool_create(2, &big));
+    NNQ_ASSERT_FAILS(nnq_pool_set_spin(big, 1000001), NNQ_STATUS_OUT_OF_RANGE,
+                     "1000001 microseconds is more than the limit 1000000");
+    nnq_pool_free(big);
     setenv("NNQ_POOL_SPIN_US", "junk", 1); /* ignored: the default */
     nnq_pool *pool = NULL;
     NNQ_ASSERT_OK(nnq_pool_create(2, &pool));
