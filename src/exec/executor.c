@@ -151,6 +151,13 @@ static nnq_status add_node(nnq_exec *e, size_t i) {
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
                          "exec: node '%s' (%s) has %zu outputs, expected %d to %d", name,
                          n->op_type, nout, op->min_outputs, op->max_outputs);
+    /* the same for outputs: only optional (trailing) ones may be "" */
+    for (size_t k = 0; k < (size_t)op->min_outputs; k++)
+        if (!n->outputs[k][0])
+            return nnq_error(NNQ_STATUS_INVALID_FORMAT,
+                             "exec: node '%s' (%s) omits output %zu, which is required (the "
+                             "first %d are)",
+                             name, n->op_type, k, op->min_outputs);
     exec_step *st = &e->steps[i];
     st->node = n;
     st->op = op;

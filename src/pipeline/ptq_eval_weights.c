@@ -201,7 +201,7 @@ static nnq_status add_site(const nnq_graph *gf, const nnq_graph *folded, const n
     memcpy(site->name, n->name, len);
     memcpy(site->name + len, suffix, sizeof suffix);
     site->kind = NNQ_EVAL_SITE_WEIGHT;
-    site->sqnr_db = NAN;
+    site->sqnr_db = (double)NAN;
     wq_layout l;
     if (!layout_of(gq, d, &l)) return NNQ_STATUS_OK;
     const nnq_tensor *w = float_weight(bn_kept(gf, gq, n->name) ? gf : folded, n, l.q);

@@ -595,8 +595,81 @@ static void test_zero_size_plan(void **state) {
     tg_free(&t);
 }
 
+/* A Split output named "" is not produced: the others still get their
+ * parts (fuzz_exec found Split writing through the NULL tensor). */
+static void test_split_omitted_output(void **state) {
+    (void)state;
+    int64_t xd[1] = {6};
+    static const int64_t parts[3] = {1, 2, 3};
+    tg t;
+    tg_init(&t, 11);
+    tg_input(&t, "x", 1, xd);
+    nnq_node *n = tg_node(&t, "Split", "s", (const char *[]){"x", NULL},
+                          (const char *[]){"y0", "", "y2", NULL});
+    tg_ints(n, "split", parts, 3);
+    tg_output(&t, "y2");
+    float xv[6] = {1, 2, 3, 4, 5, 6};
+    nnq_tensor *xt = tg_tensor(1, xd, xv);
+    nnq_tensor *y = tg_run1(&t, NULL, xt);
+    assert_int_equal(y->dims[0], 3);
+    for (int i = 0; i < 3; i++)
+        assert_true(((float *)y->data)[i] == (float)(4 + i));
+    nnq_tensor_free(y);
+    nnq_tensor_free(xt);
+    tg_free(&t);
+}
+
+/* Pad on an axis unknown at create time with pads whose sum overflows
+ * int64 (fuzz_exec: INT64_MAX + 1 in shape inference): create leaves the
+ * axis unknown, run refuses the real size with SIZE_OVERFLOW. */
+static void test_pad_unknown_dim_huge_pads(void **state) {
+    (void)state;
+    static const int64_t pads[2] = {INT64_MAX, 1};
+    int64_t decl[1] = {-1}, real[1] = {2};
+    tg t;
+    tg_init(&t, 2);
+    tg_input(&t, "x", 1, decl);
+    nnq_node *n = tg_node(&t, "Pad", "p", (const char *[]){"x", NULL}, (const char *[]){"y", NULL});
+    tg_ints(n, "pads", pads, 2);
+    tg_output(&t, "y");
+    nnq_exec *e = NULL;
+    NNQ_ASSERT_OK(nnq_exec_create(&t.g, NULL, &e));
+    nnq_tensor *xt = tg_tensor(1, real, NULL), *y = NULL;
+    NNQ_ASSERT_FAILS(nnq_exec_run(e, (const nnq_tensor *const *)&xt, 1, &y, 1),
+                     NNQ_STATUS_SIZE_OVERFLOW, "overflow int64");
+    assert_null(y);
+    nnq_exec_free(e);
+    nnq_tensor_free(xt);
+    tg_free(&t);
+}
+
+/* A node whose required output is named "" is refused at create
+ * (fuzz_exec: InstanceNormalization wrote through the NULL output). */
+static void test_omitted_required_output(void **state) {
+    (void)state;
+    int64_t xd[3] = {1, 2, 3}, cd[1] = {2};
+    static const float ones[2] = {1, 1};
+    tg t;
+    tg_init(&t, 13);
+    tg_input(&t, "x", 3, xd);
+    tg_const(&t, "s", 1, cd, ones);
+    tg_const(&t, "b", 1, cd, ones);
+    tg_node(&t, "InstanceNormalization", "in", (const char *[]){"x", "s", "b", NULL},
+            (const char *[]){"", NULL});
+    tg_node(&t, "Relu", "r", (const char *[]){"x", NULL}, (const char *[]){"y", NULL});
+    tg_output(&t, "y");
+    nnq_exec *e = NULL;
+    NNQ_ASSERT_FAILS(nnq_exec_create(&t.g, NULL, &e), NNQ_STATUS_INVALID_FORMAT,
+                     "node 'in' (InstanceNormalization) omits output 0, which is required");
+    assert_null(e);
+    tg_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_omitted_required_output),
+        cmocka_unit_test(test_pad_unknown_dim_huge_pads),
+        cmocka_unit_test(test_split_omitted_output),
         cmocka_unit_test(test_chain_memory_plan),
         cmocka_unit_test(test_hooks_observe_and_replace),
         cmocka_unit_test(test_validation_errors),

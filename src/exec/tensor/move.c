@@ -205,7 +205,8 @@ nnq_status nnq_split_run(const nnq_op_ctx *ctx, const nnq_tensor *const *in, siz
     for (size_t o = 0; o < outer; o++)
         for (size_t k = 0; k < n_out; k++) {
             size_t blk = (size_t)sizes[k] * inner;
-            if (blk) memcpy((char *)outs[k]->data + o * blk, x, blk);
+            /* an output named "" is not produced (NULL): skip its part */
+            if (blk && outs[k]) memcpy((char *)outs[k]->data + o * blk, x, blk);
             x += blk;
         }
     return NNQ_STATUS_OK;

@@ -92,6 +92,7 @@ static nnq_status pad_plan_make(const nnq_op_ctx *ctx, const nnq_tensor *const *
         seen[a] = true;
         p->begin[a] = pads[i];
         p->end[a] = pads[i + na];
+        if (x->dims[a] < 0) continue; /* unknown until run time: checked then */
         int64_t out;
         if (__builtin_add_overflow(x->dims[a], pads[i], &out) ||
             __builtin_add_overflow(out, pads[i + na], &out))
@@ -118,7 +119,9 @@ nnq_status nnq_pad_infer(const nnq_op_ctx *ctx, const nnq_tensor *const *in, siz
     NNQ_TRY(nnq_op_need_esize(ctx, in[0], 0));
     NNQ_TRY(pad_plan_make(ctx, in, n_in, &p));
     nnq_out_set(&outs[0], in[0]->dtype, in[0]->ndim, in[0]->dims);
-    for (int d = 0; d < in[0]->ndim; d++) outs[0].dims[d] += p.begin[d] + p.end[d];
+    /* (dim + begin) + end, the sum pad_plan_make checked; unknown stays so */
+    for (int d = 0; d < in[0]->ndim; d++)
+        if (outs[0].dims[d] >= 0) outs[0].dims[d] = outs[0].dims[d] + p.begin[d] + p.end[d];
     return NNQ_STATUS_OK;
 }
 
