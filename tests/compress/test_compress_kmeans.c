@@ -408,7 +408,7 @@ static void test_golden_sklearn_kmeanspp_quality(void **state) {
      * runs must land within 5% of it. */
     enum { N = 240 };
     float xs[N], c[4];
-    double best = INFINITY;
+    double best = (double)INFINITY;
     int close = 0;
     sorted_copy(golden_x, NULL, N, xs, NULL);
     for (uint64_t seed = 0; seed < 10; seed++) {

@@ -186,7 +186,7 @@ static void test_kmeans_every_bit_width(void **state) {
     const int64_t dims[2] = {33, 65}; /* odd sizes: packed tails */
     size_t n = 33 * 65;
     float *w = normal_weights(n, 11);
-    double prev = -INFINITY;
+    double prev = -(double)INFINITY;
     for (size_t b = 0; b < ARRAY_LEN(bits); b++) {
         nnq_compress_config cfg = {0};
         cfg.palette_bits = bits[b];
@@ -500,7 +500,7 @@ static void test_bad_input(void **state) {
     cfg.tol = -1.0;
     NNQ_ASSERT_FAILS(nnq_compress_tensor(w, 2, dims, &cfg, NULL, &c), NNQ_STATUS_OUT_OF_RANGE,
                      "tol -1");
-    cfg.tol = NAN;
+    cfg.tol = (double)NAN;
     NNQ_ASSERT_FAILS(nnq_compress_tensor(w, 2, dims, &cfg, NULL, &c), NNQ_STATUS_OUT_OF_RANGE,
                      "tol nan");
     cfg.tol = 0.0;

@@ -159,7 +159,7 @@ static double as_double(const nnq_tensor *t, size_t i) {
     case NNQ_DTYPE_UINT16: return (double)((const uint16_t *)t->data)[i];
     case NNQ_DTYPE_UINT32: return (double)((const uint32_t *)t->data)[i];
     case NNQ_DTYPE_UINT64: return (double)((const uint64_t *)t->data)[i];
-    default: return NAN;
+    default: return (double)NAN;
     }
 }
 

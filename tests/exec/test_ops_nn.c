@@ -629,10 +629,11 @@ static void test_conv_transpose_vs_scatter(void **state) {
                                         i1 * cases[c].s[1] - cases[c].pads[1] + k1 * cases[c].d[1];
                                     if (o0 < 0 || o0 >= out[0] || o1 < 0 || o1 >= out[1]) continue;
                                     int64_t m = (ci / cg) * mg + mm;
-                                    double xv = x[((n * cases[c].c + ci) * cases[c].in[0] + i0) *
-                                                      cases[c].in[1] +
-                                                  i1];
-                                    double wv =
+                                    double xv = (double)
+                                        x[((n * cases[c].c + ci) * cases[c].in[0] + i0) *
+                                              cases[c].in[1] +
+                                          i1];
+                                    double wv = (double)
                                         w[((ci * mg + mm) * cases[c].k[0] + k0) * cases[c].k[1] +
                                           k1];
                                     acc[((n * cases[c].m + m) * out[0] + o0) * out[1] + o1] +=
