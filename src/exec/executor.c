@@ -117,6 +117,19 @@ static nnq_status add_graph_values(nnq_exec *e) {
 }
 
 /* Check arity and op support of node i and register its outputs. */
+/* Every op lists its required inputs and outputs first, so only later ones
+ * may be omitted (""): the ops rely on getting the required ones non-NULL. */
+static nnq_status check_required(const nnq_node *n, const char *what, char *const *names,
+                                 int required) {
+    for (int k = 0; k < required; k++)
+        if (!names[k][0])
+            return nnq_error(NNQ_STATUS_INVALID_FORMAT,
+                             "exec: node '%s' (%s) omits %s %d, which is required (the first %d "
+                             "are)",
+                             n->name ? n->name : "", n->op_type, what, k, required);
+    return NNQ_STATUS_OK;
+}
+
 static nnq_status add_node(nnq_exec *e, size_t i) {
     const nnq_node *n = &e->g->nodes[i];
     const char *name = n->name ? n->name : "";
@@ -139,25 +152,12 @@ static nnq_status add_node(nnq_exec *e, size_t i) {
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
                          "exec: node '%s' (%s) has %zu inputs, expected %d to %d", name, n->op_type,
                          nin, op->min_inputs, op->max_inputs);
-    /* Every op lists its required inputs first, so only later ones may be
-     * omitted (""): the ops rely on getting the required ones non-NULL. */
-    for (size_t k = 0; k < (size_t)op->min_inputs; k++)
-        if (!n->inputs[k][0])
-            return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                             "exec: node '%s' (%s) omits input %zu, which is required (the "
-                             "first %d are)",
-                             name, n->op_type, k, op->min_inputs);
+    NNQ_TRY(check_required(n, "input", n->inputs, op->min_inputs));
     if ((int)nout < op->min_outputs || (int)nout > op->max_outputs)
         return nnq_error(NNQ_STATUS_INVALID_FORMAT,
                          "exec: node '%s' (%s) has %zu outputs, expected %d to %d", name,
                          n->op_type, nout, op->min_outputs, op->max_outputs);
-    /* the same for outputs: only optional (trailing) ones may be "" */
-    for (size_t k = 0; k < (size_t)op->min_outputs; k++)
-        if (!n->outputs[k][0])
-            return nnq_error(NNQ_STATUS_INVALID_FORMAT,
-                             "exec: node '%s' (%s) omits output %zu, which is required (the "
-                             "first %d are)",
-                             name, n->op_type, k, op->min_outputs);
+    NNQ_TRY(check_required(n, "output", n->outputs, op->min_outputs));
     exec_step *st = &e->steps[i];
     st->node = n;
     st->op = op;

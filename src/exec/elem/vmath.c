@@ -52,26 +52,19 @@ static bool use_avx2(void) {
 }
 #endif
 
-void nnq_vec_erf(const float *x, float *y, size_t n) {
+static void vec(const float *x, float *y, size_t n, bool gelu) {
 #if !defined(NNQ_REFERENCE_ONLY)
     if (use_avx2()) {
-        nnq_vec_erf_avx2(x, y, n, false);
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++)
-        y[i] = nnq_erf_f32(x[i]);
-}
-
-void nnq_vec_gelu(const float *x, float *y, size_t n) {
-#if !defined(NNQ_REFERENCE_ONLY)
-    if (use_avx2()) {
-        nnq_vec_erf_avx2(x, y, n, true);
+        nnq_vec_erf_avx2(x, y, n, gelu);
         return;
     }
 #endif
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
-        y[i] = 0.5f * v * (1.0f + nnq_erf_f32(v * (float)M_SQRT1_2));
+        y[i] = gelu ? 0.5f * v * (1.0f + nnq_erf_f32(v * (float)M_SQRT1_2)) : nnq_erf_f32(v);
     }
 }
+
+void nnq_vec_erf(const float *x, float *y, size_t n) { vec(x, y, n, false); }
+
+void nnq_vec_gelu(const float *x, float *y, size_t n) { vec(x, y, n, true); }

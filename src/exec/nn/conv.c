@@ -501,13 +501,10 @@ static void conv_run_direct(const conv_job *cj, nnq_pool *pool) {
          * of them splits whichever is larger and the threads share the
          * smaller one (batch-1 convs of small feature maps read more
          * weights than inputs; large maps the other way round). */
-        size_t tiles = nb * j.ptiles, xbytes = nb * g->C * g->isp, wbytes = g->M * d.K;
-        bool by_strip = wbytes >= xbytes && d.strips > 1;
-        if (by_strip)
-            nnq_pool_parallelize_2d(pool, direct_run_task, &j, d.strips, tiles, 1, DIRECT_GROUP);
-        else
-            nnq_pool_parallelize_2d(pool, direct_run_task, &j, d.strips, tiles, d.strips,
-                                    DIRECT_GROUP);
+        size_t tiles = nb * j.ptiles, x_floats = nb * g->C * g->isp, w_floats = g->M * d.K;
+        bool by_strip = w_floats >= x_floats && d.strips > 1;
+        nnq_pool_parallelize_2d(pool, direct_run_task, &j, d.strips, tiles,
+                                by_strip ? 1 : d.strips, DIRECT_GROUP);
     }
 }
 #endif
